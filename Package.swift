@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "fallbackd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fallbackd", targets: ["fallbackd"]),
+        .executable(name: "fallbackctl", targets: ["fallbackctl"]),
+        .library(name: "FallbackClient", targets: ["FallbackClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "FallbackCore"),
+        .target(name: "FallbackRPC", dependencies: [
+            "CJansson",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "FallbackProviders", dependencies: [
+            "FallbackCore", "FallbackRPC",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "FallbackStore", dependencies: [
+            "FallbackCore", "CSQLite",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "FallbackDaemon", dependencies: [
+            "FallbackCore", "FallbackRPC", "FallbackProviders", "FallbackStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "fallbackd", dependencies: [
+            "FallbackDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "FallbackClient", dependencies: ["FallbackRPC"]),
+        .executableTarget(name: "fallbackctl", dependencies: [
+            "FallbackClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FallbackCoreTests", dependencies: ["FallbackCore"]),
+        .testTarget(name: "FallbackRPCTests", dependencies: ["FallbackRPC"]),
+        .testTarget(name: "FallbackProvidersTests", dependencies: [
+            "FallbackProviders", "FallbackCore", "FallbackRPC",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "FallbackStoreTests", dependencies: ["FallbackStore", "FallbackCore"]),
+        .testTarget(name: "FallbackClientTests", dependencies: ["FallbackClient", "FallbackRPC"]),
+        .testTarget(name: "FallbackDaemonTests", dependencies: [
+            "FallbackDaemon", "FallbackClient", "FallbackRPC", "FallbackCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+    ]
+)

@@ -1,0 +1,60 @@
+/// One attempt on one model, as kept in the call log (the seed's `model_calls` row, extended).
+public struct AttemptRecord: Sendable, Hashable {
+    public var requestID: String
+    public var task: String
+    /// The chain that ran (`default` for unknown tasks, `explicit` for a caller's own list).
+    public var chain: String
+    /// Pool name of the model.
+    public var model: String
+    public var provider: String
+    /// 0 for the first attempt of a request.
+    public var attemptIndex: Int
+    /// Wall-clock start of the attempt.
+    public var startedAtMillis: Int64
+    public var latencyMs: Int64
+    public var success: Bool
+    /// `nil` on success.
+    public var errorType: ErrorType?
+    public var httpStatus: Int?
+    public var usage: Usage
+    public var costUSD: Double
+    /// The caller's metadata object as JSON text.
+    public var metadataJSON: String?
+
+    public init(
+        requestID: String, task: String, chain: String, model: String, provider: String, attemptIndex: Int,
+        startedAtMillis: Int64, latencyMs: Int64, success: Bool, errorType: ErrorType?, httpStatus: Int?,
+        usage: Usage, costUSD: Double, metadataJSON: String?
+    ) {
+        self.requestID = requestID
+        self.task = task
+        self.chain = chain
+        self.model = model
+        self.provider = provider
+        self.attemptIndex = attemptIndex
+        self.startedAtMillis = startedAtMillis
+        self.latencyMs = latencyMs
+        self.success = success
+        self.errorType = errorType
+        self.httpStatus = httpStatus
+        self.usage = usage
+        self.costUSD = costUSD
+        self.metadataJSON = metadataJSON
+    }
+}
+
+/// Receives every attempt the moment it ends. Must not block: the call log buffers in memory.
+public protocol OutcomeRecorder: Sendable {
+    func record(_ attempt: AttemptRecord)
+}
+
+/// Hands each attempt to several recorders (call log, health, breakers).
+public struct FanOutRecorder: OutcomeRecorder {
+    public var recorders: [any OutcomeRecorder]
+
+    public init(_ recorders: [any OutcomeRecorder]) { self.recorders = recorders }
+
+    public func record(_ attempt: AttemptRecord) {
+        for recorder in recorders { recorder.record(attempt) }
+    }
+}

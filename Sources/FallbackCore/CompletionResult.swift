@@ -1,0 +1,68 @@
+/// One attempt as the caller sees it in the result.
+public struct AttemptSummary: Sendable, Hashable {
+    public var model: String
+    public var provider: String
+    public var success: Bool
+    public var errorType: ErrorType?
+    public var httpStatus: Int?
+    public var latencyMs: Int64
+    public var usage: Usage
+    public var costUSD: Double
+    /// The provider's own words for a failure, already free of credentials.
+    public var message: String?
+
+    public init(
+        model: String, provider: String, success: Bool, errorType: ErrorType?, httpStatus: Int?,
+        latencyMs: Int64, usage: Usage, costUSD: Double, message: String?
+    ) {
+        self.model = model
+        self.provider = provider
+        self.success = success
+        self.errorType = errorType
+        self.httpStatus = httpStatus
+        self.latencyMs = latencyMs
+        self.usage = usage
+        self.costUSD = costUSD
+        self.message = message
+    }
+}
+
+/// A served request: the seed's FallbackResult, plus what it cost and every attempt.
+public struct CompletionResult: Sendable {
+    public var requestID: String
+    public var content: String
+    /// The model that served.
+    public var model: ModelConfig
+    public var task: String
+    public var chain: String
+    /// How many models were tried and failed before the one that served.
+    public var fallbackCount: Int
+    public var latencyMs: Int64
+    public var attempts: [AttemptSummary]
+    /// Tokens of the serving attempt.
+    public var usage: Usage
+    /// What every attempt of the request cost together.
+    public var costUSD: Double
+    public var finishReason: String?
+
+    public var usedFallback: Bool { fallbackCount > 0 }
+}
+
+/// A request no model served.
+public struct RouteFailure: Error, Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// Every model of the chain was tried and failed.
+        case allModelsFailed
+        /// The overall deadline passed before a model served.
+        case deadlineExceeded
+        /// The caller went away or the daemon is stopping.
+        case cancelled
+    }
+
+    public var kind: Kind
+    public var requestID: String
+    public var task: String
+    public var chain: String
+    public var attempts: [AttemptSummary]
+    public var latencyMs: Int64
+}

@@ -1,0 +1,25 @@
+import FallbackCore
+import FallbackProviders
+import Logging
+
+/// Everything fallbackd runs with, validated.
+public struct DaemonConfig: Sendable {
+    /// From `[daemon] socket`; the command line and environment may still decide (see `SocketPath`).
+    public var socketPath: String?
+    public var databasePath: String
+    public var flushIntervalMs: Int64
+    public var maxLineBytes: Int
+    public var maxInFlight: Int
+    public var shutdownGraceMs: Int64
+    public var logLevel: Logger.Level
+    public var providers: [ProviderSettings]
+    public var pool: ModelPool
+    /// Problems that do not stop the daemon (a key variable not set): logged at start.
+    public var warnings: [String]
+
+    public static let defaultDatabasePath = "fallbackd.sqlite"
+    public static let defaultFlushIntervalMs: Int64 = 1_000
+    public static let defaultMaxLineBytes = 8 * 1024 * 1024
+    public static let defaultMaxInFlight = 10_000
+    public static let defaultShutdownGraceMs: Int64 = 10_000
+}

@@ -1,0 +1,123 @@
+import FallbackCore
+import FallbackProviders
+import Foundation
+
+/// Parses one `[providers.NAME]` table, including where its key comes from.
+enum ProviderConfigParser {
+    static func parse(
+        _ reader: inout TOMLReader, name: String, environment: [String: String], warnings: inout [String]
+    ) throws(ConfigError) -> ProviderSettings {
+        let kindText = try reader.requiredString("kind")
+        guard let kind = ProviderKind(rawValue: kindText) else {
+            let kinds = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigError(key: reader.key("kind"), "'\(kindText)' is not one of \(kinds)")
+        }
+        let baseURL = try reader.string("base_url")
+        if let baseURL { try validateURL(baseURL, key: reader.key("base_url")) }
+        if kind == .openaiCompatible, baseURL == nil {
+            throw ConfigError(key: reader.key("base_url"), "is required for kind \"openai-compatible\"")
+        }
+        let apiKey = try loadKey(&reader, kind: kind, environment: environment, warnings: &warnings)
+        let connect = try reader.int("connect_timeout_ms", min: 1).map(Int64.init) ?? ProviderSettings.defaultConnectTimeoutMs
+        let timeout = try reader.int("timeout_ms", min: 1).map(Int64.init) ?? ProviderSettings.defaultTimeoutMs
+        var version = ProviderSettings.defaultAnthropicVersion
+        if kind == .anthropic { version = try reader.string("anthropic_version") ?? version }
+        let simulation = kind == .simulated ? try parseSimulation(&reader) : nil
+        return ProviderSettings(
+            name: name, kind: kind, baseURL: baseURL, apiKey: apiKey, connectTimeoutMs: connect,
+            timeoutMs: timeout, anthropicVersion: version, simulation: simulation
+        )
+    }
+
+    /// The key from `api_key_env` or `api_key_file`. A source is required where the kind needs a key;
+    /// a source that is empty at start is a warning: the provider then fails with `auth` and the chain moves on.
+    static func loadKey(
+        _ reader: inout TOMLReader, kind: ProviderKind, environment: [String: String], warnings: inout [String]
+    ) throws(ConfigError) -> APIKey? {
+        let variable = try reader.string("api_key_env")
+        let file = try reader.string("api_key_file")
+        if variable != nil, file != nil {
+            throw ConfigError(key: reader.key("api_key_env"), "give api_key_env or api_key_file, not both")
+        }
+        if let variable {
+            guard let value = environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                warnings.append("\(reader.key("api_key_env")): environment variable \(variable) is not set; calls to this provider will fail with auth")
+                return nil
+            }
+            return APIKey(value)
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file),
+                let value = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !value.isEmpty
+            else {
+                warnings.append("\(reader.key("api_key_file")): cannot read a key from \(file); calls to this provider will fail with auth")
+                return nil
+            }
+            return APIKey(value)
+        }
+        if kind.requiresAPIKey {
+            throw ConfigError(key: reader.key("api_key_env"), "kind \"\(kind.rawValue)\" needs a key: set api_key_env or api_key_file")
+        }
+        return nil
+    }
+
+    static func validateURL(_ text: String, key: String) throws(ConfigError) {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
+            throw ConfigError(key: key, "'\(text)' is not an http(s) URL")
+        }
+    }
+
+    static func parseSimulation(_ reader: inout TOMLReader) throws(ConfigError) -> SimulationSettings {
+        let seed = try reader.int("seed", min: 0) ?? 0
+        let latency = try reader.int("latency_ms", min: 0) ?? 0
+        let jitter = try reader.int("latency_jitter_ms", min: 0) ?? 0
+        let rate = try reader.double("failure_rate", min: 0, max: 1) ?? 0
+        var kinds: [ErrorType] = []
+        for (index, text) in (try reader.stringArray("failure_kinds") ?? []).enumerated() {
+            kinds.append(try errorType(text, key: "\(reader.key("failure_kinds"))[\(index)]"))
+        }
+        var outages: [SimulatedOutage] = []
+        if let raw = reader.value("outages") {
+            guard let array = raw.array else { throw ConfigError(key: reader.key("outages"), "must be an array of tables") }
+            for (index, element) in array.enumerated() {
+                let key = "\(reader.key("outages"))[\(index)]"
+                guard let table = element.table else { throw ConfigError(key: key, "must be a table") }
+                outages.append(try parseOutage(TOMLReader(table, path: key)))
+            }
+        }
+        return SimulationSettings(
+            seed: UInt64(seed), latencyMs: Int64(latency), latencyJitterMs: Int64(jitter), failureRate: rate,
+            failureKinds: kinds, outages: outages
+        )
+    }
+
+    static func parseOutage(_ reader: TOMLReader) throws(ConfigError) -> SimulatedOutage {
+        var reader = reader
+        let error = try errorType(try reader.requiredString("error"), key: reader.key("error"))
+        let fromRequest = try reader.int("from_request", min: 0)
+        let toRequest = try reader.int("to_request", min: 0)
+        let fromSeconds = try reader.double("from_s", min: 0)
+        let toSeconds = try reader.double("to_s", min: 0)
+        try reader.rejectUnknownKeys()
+        if let fromRequest, let toRequest, fromSeconds == nil, toSeconds == nil {
+            guard toRequest > fromRequest else { throw ConfigError(key: reader.key("to_request"), "must be above from_request") }
+            return .requests(fromRequest..<toRequest, error: error)
+        }
+        if let fromSeconds, let toSeconds, fromRequest == nil, toRequest == nil {
+            guard toSeconds > fromSeconds else { throw ConfigError(key: reader.key("to_s"), "must be above from_s") }
+            return .seconds(from: fromSeconds, to: toSeconds, error: error)
+        }
+        throw ConfigError(key: reader.path, "give either from_request and to_request, or from_s and to_s")
+    }
+
+    static func errorType(_ text: String, key: String) throws(ConfigError) -> ErrorType {
+        guard let type = ErrorType(rawValue: text) else {
+            let names = ErrorType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigError(key: key, "'\(text)' is not one of \(names)")
+        }
+        return type
+    }
+}

@@ -1,0 +1,82 @@
+import TOMLKit
+
+/// Reads one TOML table with typed getters whose errors name the full key, and reports
+/// keys nobody asked for (typos must not be silently ignored).
+struct TOMLReader {
+    let table: TOMLTable
+    let path: String
+    private(set) var seen: Set<String> = []
+
+    init(_ table: TOMLTable, path: String) {
+        self.table = table
+        self.path = path
+    }
+
+    func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    mutating func value(_ name: String) -> TOMLValueConvertible? {
+        seen.insert(name)
+        return table[name]
+    }
+
+    mutating func string(_ name: String) throws(ConfigError) -> String? {
+        guard let raw = value(name) else { return nil }
+        guard let text = raw.string else { throw ConfigError(key: key(name), "must be a string") }
+        return text
+    }
+
+    mutating func requiredString(_ name: String) throws(ConfigError) -> String {
+        guard let text = try string(name) else { throw ConfigError(key: key(name), "is required") }
+        guard !text.isEmpty else { throw ConfigError(key: key(name), "must not be empty") }
+        return text
+    }
+
+    mutating func int(_ name: String, min lower: Int = .min) throws(ConfigError) -> Int? {
+        guard let raw = value(name) else { return nil }
+        guard let number = raw.int else { throw ConfigError(key: key(name), "must be an integer") }
+        guard number >= lower else { throw ConfigError(key: key(name), "must be at least \(lower)") }
+        return number
+    }
+
+    /// A number; integers are accepted where a real is expected (`cost = 0`).
+    mutating func double(_ name: String, min lower: Double = -.infinity, max upper: Double = .infinity) throws(ConfigError) -> Double? {
+        guard let raw = value(name) else { return nil }
+        guard let number = raw.double ?? raw.int.map(Double.init) else {
+            throw ConfigError(key: key(name), "must be a number")
+        }
+        guard number.isFinite, number >= lower, number <= upper else {
+            throw ConfigError(key: key(name), "must be between \(lower) and \(upper)")
+        }
+        return number
+    }
+
+    mutating func bool(_ name: String) throws(ConfigError) -> Bool? {
+        guard let raw = value(name) else { return nil }
+        guard let flag = raw.bool else { throw ConfigError(key: key(name), "must be true or false") }
+        return flag
+    }
+
+    mutating func stringArray(_ name: String) throws(ConfigError) -> [String]? {
+        guard let raw = value(name) else { return nil }
+        guard let array = raw.array else { throw ConfigError(key: key(name), "must be an array of strings") }
+        var out: [String] = []
+        for (index, element) in array.enumerated() {
+            guard let text = element.string else { throw ConfigError(key: "\(key(name))[\(index)]", "must be a string") }
+            out.append(text)
+        }
+        return out
+    }
+
+    mutating func subtable(_ name: String) throws(ConfigError) -> TOMLReader? {
+        guard let raw = value(name) else { return nil }
+        guard let sub = raw.table else { throw ConfigError(key: key(name), "must be a table") }
+        return TOMLReader(sub, path: key(name))
+    }
+
+    /// Fails on the first key of this table that was never read.
+    func rejectUnknownKeys() throws(ConfigError) {
+        for name in table.keys.sorted() where !seen.contains(name) {
+            throw ConfigError(key: key(name), "unknown key")
+        }
+    }
+}

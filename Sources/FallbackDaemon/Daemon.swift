@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FallbackCore
+import FallbackProviders
+import FallbackRPC
+import FallbackStore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// fallbackd assembled: config, providers, router, call log, socket server, under one ServiceGroup
+/// that starts the call log's flusher before the server and stops them in reverse.
+public struct Daemon {
+    public var config: DaemonConfig
+    public var socketPath: String
+    public var logger: Logger
+
+    public init(config: DaemonConfig, socketPath: String, logger: Logger) {
+        self.config = config
+        self.socketPath = socketPath
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT (or cancellation), then drains, flushes and returns.
+    public func run(onListening: @escaping @Sendable () -> Void = {}) async throws {
+        // A client that vanishes must never kill the daemon through a write.
+        signal(SIGPIPE, SIG_IGN)
+        for warning in config.warnings { logger.warning("\(warning)") }
+
+        let clock = SystemClock()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let callLog = try CallLog(path: config.databasePath, logger: logger)
+        let transport = HTTPTransport(group: group, logger: logger)
+        let registry = ProviderRegistry.make(settings: config.providers, transport: transport, clock: clock)
+        let router = Router(pool: config.pool, invoker: registry, recorder: callLog, clock: clock)
+        let gate = InFlightGate(maxInFlight: config.maxInFlight)
+        let connections = ConnectionRegistry()
+        let methods = DaemonMethods(
+            router: router, config: config, socketPath: socketPath, gate: gate, registry: connections,
+            callLog: callLog, clock: clock, startedAt: clock.now()
+        )
+        let server = SocketServer(
+            path: socketPath, group: group, dispatcher: RPCDispatcher(methods: methods.table(), gate: gate),
+            maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: connections,
+            logger: logger, onListening: onListening
+        )
+        let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs))
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info(
+            "fallbackd starting",
+            metadata: [
+                "daemon.models": "\(config.pool.models.count)", "daemon.chains": "\(config.pool.chains.count)",
+                "store.path": "\(config.databasePath)",
+            ]
+        )
+        do {
+            try await services.run()
+        } catch {
+            await transport.shutdown()
+            await callLog.close()
+            throw error
+        }
+        await transport.shutdown()
+        await callLog.close()
+        logger.info("fallbackd stopped", metadata: ["store.written": "\(callLog.stats.writtenCount)"])
+    }
+}

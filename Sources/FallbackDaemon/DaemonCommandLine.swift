@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+
+/// What `fallbackd` does for its command line; `main.swift` only parses arguments and calls this.
+public enum DaemonCommandLine {
+    /// `fallbackd --check-config FILE`: exit status 0 when the file is valid.
+    public static func checkConfig(path: String) -> Int32 {
+        do {
+            let config = try ConfigLoader.load(path: path)
+            for warning in config.warnings { printError("fallbackd: warning: \(warning)") }
+            print("config OK: \(config.pool.models.count) models, \(config.pool.chains.count) chains, \(config.providers.count) providers")
+            return 0
+        } catch {
+            printError("fallbackd: config error: \(error.description)")
+            return 1
+        }
+    }
+
+    /// Runs the daemon; returns the exit status.
+    public static func run(configPath: String, socket: String?, database: String?, logLevel: String?) async -> Int32 {
+        var config: DaemonConfig
+        do {
+            config = try ConfigLoader.load(path: configPath)
+            if let logLevel { config.logLevel = try ConfigLoader.logLevel(logLevel, key: "--log-level") }
+        } catch {
+            printError("fallbackd: config error: \(error.description)")
+            return 1
+        }
+        if let database { config.databasePath = database }
+        let level = config.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fallbackd")
+        let path = SocketPath.resolve(
+            commandLine: socket, config: config.socketPath, environment: ProcessInfo.processInfo.environment
+        )
+        do {
+            try await Daemon(config: config, socketPath: path, logger: logger).run()
+            return 0
+        } catch {
+            printError("fallbackd: \(error)")
+            return 1
+        }
+    }
+
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

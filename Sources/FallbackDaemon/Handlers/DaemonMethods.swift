@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FallbackCore
+import FallbackProviders
+import FallbackRPC
+import FallbackStore
+import Synchronization
+
+/// The method table: `ping`, `status`, `models`, `chains`, `complete`.
+struct DaemonMethods: Sendable {
+    let router: Router
+    let config: DaemonConfig
+    let socketPath: String
+    let gate: InFlightGate
+    let registry: ConnectionRegistry
+    let callLog: CallLog
+    let clock: any FallbackClock
+    let startedAt: Moment
+    let requestIDs = RequestIDGenerator()
+
+    static let version = "0.1.0"
+
+    func table() -> RPCMethodTable {
+        var table = RPCMethodTable()
+        table.register("ping", .immediate { _ in .success("pong") })
+        let models = modelsJSON()
+        table.register("models", .immediate { _ in .success(models) })
+        let chains = chainsJSON()
+        table.register("chains", .immediate { _ in .success(chains) })
+        table.register("status", .immediate { _ in .success(status()) })
+        let router = self.router
+        let pool = config.pool
+        let ids = requestIDs
+        table.register("complete", .deferred { params in
+            let parsed = Result { () throws(RPCError) -> CompletionRequest in
+                try CompleteParams.parse(params, pool: pool, requestID: ids.next())
+            }
+            guard case .success(let request) = parsed else {
+                if case .failure(let error) = parsed { return .failure(error) }
+                return .failure(.internalError("unreachable"))
+            }
+            switch await router.execute(request) {
+            case .success(let result): return .success(ResultEncoding.result(result))
+            case .failure(let failure): return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs))
+            }
+        })
+        return table
+    }
+
+    func status() -> JSON {
+        let now = clock.now()
+        let log = callLog.stats
+        return [
+            "version": .string(Self.version),
+            "uptime_s": .double(Double(now.millis(since: startedAt)) / 1000),
+            "pid": .int(Int(getpid())),
+            "socket": .string(socketPath),
+            "database": .string(config.databasePath),
+            "in_flight": .int(gate.inFlight),
+            "max_in_flight": .int(gate.maxInFlight),
+            "requests_total": .int(gate.admitted),
+            "connections": .int(registry.count),
+            "draining": .bool(gate.isDraining),
+            "call_log": [
+                "pending": .int(log.pendingCount),
+                "written": .int(log.writtenCount),
+                "failed_flushes": .int(log.failedFlushes),
+                "dropped": .int(log.droppedRows),
+                "last_error": .optional(log.lastError?.description),
+            ],
+            "models": .array(config.pool.modelsByPriority.map { .string($0.name) }),
+            "chains": .array(config.pool.chains.keys.sorted().map { .string($0) }),
+        ]
+    }
+
+    func modelsJSON() -> JSON {
+        let kinds = Dictionary(uniqueKeysWithValues: config.providers.map { ($0.name, $0.kind.rawValue) })
+        return ["models": .array(config.pool.modelsByPriority.map { model in
+            [
+                "name": .string(model.name),
+                "provider": .string(model.provider),
+                "provider_kind": .optional(kinds[model.provider]),
+                "model_id": .string(model.modelID),
+                "priority": .int(model.priority),
+                "max_tokens": .int(model.maxTokens),
+                "context_window": .int(model.contextWindow),
+                "cost_per_1k_input": .double(model.costPer1kInput),
+                "cost_per_1k_output": .double(model.costPer1kOutput),
+                "notes": .string(model.notes),
+            ]
+        })]
+    }
+
+    func chainsJSON() -> JSON {
+        var chains = JSON.emptyObject
+        for (task, names) in config.pool.chains.sorted(by: { $0.key < $1.key }) {
+            chains[task] = .array(names.map { .string($0) })
+        }
+        return ["chains": chains, "default_chain": .string(ModelPool.defaultChain)]
+    }
+}
+
+/// Request ids unique across restarts: a per-boot random prefix and a counter.
+final class RequestIDGenerator: Sendable {
+    private let prefix = "r-" + String(UInt32.random(in: 0...UInt32.max), radix: 16) + "-"
+    private let counter = Atomic<Int>(0)
+
+    func next() -> String {
+        prefix + String(counter.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+}

@@ -1,0 +1,29 @@
+import CJansson
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension JSON {
+    // Compact, any top-level kind, and reals printed with 15 significant digits so 0.2 stays 0.2.
+    static let encodeFlags = Int(JSON_COMPACT) | Int(JSON_ENCODE_ANY) | ((15 & 0x1F) << 11)
+
+    /// Calls `body` with the compact serialization (no trailing newline).
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard let text = json_dumps(node, Self.encodeFlags) else {
+            // Only fails on allocation failure or invalid nodes; an empty buffer is the safe answer.
+            return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        defer { free(text) }
+        return try body(UnsafeRawBufferPointer(start: text, count: strlen(text)))
+    }
+
+    /// The compact serialization as bytes.
+    public var serializedBytes: [UInt8] { withSerializedBytes { Array($0) } }
+
+    /// The compact serialization as a string.
+    public var serialized: String { withSerializedBytes { String(decoding: $0, as: UTF8.self) } }
+}
+
+extension JSON: CustomStringConvertible {
+    public var description: String { serialized }
+}

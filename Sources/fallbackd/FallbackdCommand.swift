@@ -1,0 +1,37 @@
+import ArgumentParser
+import FallbackDaemon
+
+/// fallbackd: keeps AI features working when an LLM provider goes down.
+@main
+struct FallbackdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fallbackd",
+        abstract: "A sidecar that routes chat requests across LLM providers with fallbacks.",
+        discussion: "Speaks line-delimited JSON-RPC 2.0 on a Unix socket; see docs/protocol.md."
+    )
+
+    @Option(name: .long, help: "The TOML config file.")
+    var config: String = "config/fallbackd.toml"
+
+    @Option(name: .long, help: "Validate this config file and exit.")
+    var checkConfig: String?
+
+    @Option(name: .long, help: "Socket path (overrides the config and the defaults).")
+    var socket: String?
+
+    @Option(name: .long, help: "Call-log SQLite path (overrides the config).")
+    var database: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let status: Int32
+        if let checkConfig {
+            status = DaemonCommandLine.checkConfig(path: checkConfig)
+        } else {
+            status = await DaemonCommandLine.run(configPath: config, socket: socket, database: database, logLevel: logLevel)
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
