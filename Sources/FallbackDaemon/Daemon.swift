@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// fallbackd assembled: config, providers, router, call log, socket server, under one ServiceGroup
 /// that starts the call log's flusher before the server and stops them in reverse.
@@ -24,8 +25,8 @@ public struct Daemon {
         self.logger = logger
     }
 
-    /// Runs until SIGTERM/SIGINT (or cancellation), then drains, flushes and returns.
-    public func run(onListening: @escaping @Sendable () -> Void = {}) async throws {
+    /// Runs until SIGTERM/SIGINT, `shutdown.trigger()` or cancellation, then drains, flushes and returns.
+    public func run(shutdown: ShutdownHandle = ShutdownHandle(), onListening: @escaping @Sendable () -> Void = {}) async throws {
         // A client that vanishes must never kill the daemon through a write.
         signal(SIGPIPE, SIG_IGN)
         for warning in config.warnings { logger.warning("\(warning)") }
@@ -58,6 +59,7 @@ public struct Daemon {
                 logger: logger
             )
         )
+        shutdown.attach(services)
         logger.info(
             "fallbackd starting",
             metadata: [
@@ -75,5 +77,25 @@ public struct Daemon {
         await transport.shutdown()
         await callLog.close()
         logger.info("fallbackd stopped", metadata: ["store.written": "\(callLog.stats.writtenCount)"])
+    }
+}
+
+/// Lets an embedder (tests, a host process) stop a running daemon gracefully, as SIGTERM would.
+public final class ShutdownHandle: Sendable {
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let requested = Mutex(false)
+
+    public init() {}
+
+    func attach(_ services: ServiceGroup) {
+        let early = requested.withLock { $0 }
+        group.withLock { $0 = services }
+        if early { Task { await services.triggerGracefulShutdown() } }
+    }
+
+    /// Starts a graceful shutdown: stop accepting, drain, flush.
+    public func trigger() async {
+        requested.withLock { $0 = true }
+        if let services = group.withLock({ $0 }) { await services.triggerGracefulShutdown() }
     }
 }

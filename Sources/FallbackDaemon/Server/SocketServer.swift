@@ -88,7 +88,7 @@ final class SocketServer: Service {
         try? await channel.close()
         dispatcher.gate.startDraining()
         let deadline = ContinuousClock.now + .milliseconds(graceMs)
-        while dispatcher.gate.inFlight > 0, ContinuousClock.now < deadline {
+        while dispatcher.gate.inFlight > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(5))
         }
         let abandoned = dispatcher.gate.inFlight
