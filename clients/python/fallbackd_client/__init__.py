@@ -1,0 +1,61 @@
+"""Python client for fallbackd, the LLM fallback daemon.
+
+fallbackd speaks line-delimited JSON-RPC 2.0 over a Unix socket (see
+docs/protocol.md).  Typical use::
+
+    from fallbackd_client import FallbackClient, AllModelsFailed
+
+    with FallbackClient() as client:
+        result = client.complete("Summarise this paragraph ...", task="document_analysis")
+        print(result.model_used, result.fallback_count, result.cost_usd)
+
+Only the standard library is used.
+"""
+
+from .client import DEFAULT_TIMEOUT, FallbackClient, default_socket_path
+from .errors import (
+    ERROR_CLASSES,
+    AllBreakersOpen,
+    AllModelsFailed,
+    BudgetExceeded,
+    DaemonUnavailable,
+    DeadlineExceeded,
+    FallbackError,
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    MethodNotFound,
+    Overloaded,
+    ParseError,
+    ProtocolError,
+    ShuttingDown,
+    error_from_object,
+)
+from .result import CompletionResult, format_attempts
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FallbackClient",
+    "default_socket_path",
+    "DEFAULT_TIMEOUT",
+    "CompletionResult",
+    "format_attempts",
+    "FallbackError",
+    "ParseError",
+    "InvalidRequest",
+    "MethodNotFound",
+    "InvalidParams",
+    "InternalError",
+    "ShuttingDown",
+    "AllModelsFailed",
+    "DeadlineExceeded",
+    "AllBreakersOpen",
+    "BudgetExceeded",
+    "Overloaded",
+    "DaemonUnavailable",
+    "ProtocolError",
+    "ERROR_CLASSES",
+    "error_from_object",
+    "__version__",
+]

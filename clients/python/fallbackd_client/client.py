@@ -1,0 +1,377 @@
+"""Blocking JSON-RPC 2.0 client for the fallbackd Unix socket.
+
+Wire format: one JSON text per line, ``\\n`` terminated, in both directions.
+A :class:`FallbackClient` keeps a single connection, opens it lazily, and
+serialises requests with a lock, so one instance can be shared by threads
+(requests then run one at a time; give each thread its own client for
+parallelism).
+"""
+
+import itertools
+import json
+import os
+import socket
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .errors import DaemonUnavailable, FallbackError, ProtocolError, error_from_object
+from .result import CompletionResult
+
+__all__ = ["FallbackClient", "default_socket_path", "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds to wait for a reply (and for connecting) unless told otherwise."""
+
+_RECV_SIZE = 65536
+# Extra client-side slack on top of a complete() call's own timeout_ms.
+_DEADLINE_SLACK_S = 5.0
+
+Params = Union[Mapping[str, Any], Sequence[Any], None]
+Messages = Union[str, Iterable[Mapping[str, Any]]]
+BatchItem = Union[str, Tuple[str], Tuple[str, Params]]
+
+
+def default_socket_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Where the daemon listens by default.
+
+    ``$FALLBACKD_SOCKET``, else ``$XDG_RUNTIME_DIR/fallbackd.sock``, else
+    ``/tmp/fallbackd-<uid>.sock`` (empty variables count as unset).
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get("FALLBACKD_SOCKET")
+    if explicit:
+        return explicit
+    runtime_dir = env.get("XDG_RUNTIME_DIR")
+    if runtime_dir:
+        return os.path.join(runtime_dir, "fallbackd.sock")
+    return f"/tmp/fallbackd-{os.getuid()}.sock"
+
+
+class _ClosedBeforeReply(Exception):
+    """Internal: the connection ended before the awaited reply arrived."""
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _request(method: str, params: Params, req_id: Optional[int]) -> Dict[str, Any]:
+    if not isinstance(method, str) or not method:
+        raise TypeError("method must be a non-empty string")
+    obj: Dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        if isinstance(params, Mapping):
+            obj["params"] = dict(params)
+        elif isinstance(params, (list, tuple)):
+            obj["params"] = list(params)
+        else:
+            raise TypeError(f"params must be a dict, a list or None, not {type(params).__name__}")
+    if req_id is not None:
+        obj["id"] = req_id
+    return obj
+
+
+def _encode(obj: Any) -> bytes:
+    # ensure_ascii keeps the line pure ASCII (never a raw newline or invalid UTF-8).
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii") + b"\n"
+
+
+def _unwrap(reply: Any) -> Any:
+    """Return the ``result`` of a reply object or raise its typed error."""
+    if not isinstance(reply, dict):
+        raise ProtocolError(f"expected a JSON-RPC reply object, got {reply!r:.200}")
+    if reply.get("error") is not None:
+        raise error_from_object(reply["error"])
+    if "result" not in reply:
+        raise ProtocolError(f"reply has neither result nor error: {reply!r:.200}")
+    return reply["result"]
+
+
+def _split_batch_item(item: BatchItem) -> Tuple[str, Params]:
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, (tuple, list)) and len(item) in (1, 2):
+        return item[0], (item[1] if len(item) == 2 else None)
+    raise TypeError(f"batch items must be (method, params) tuples or method names, not {item!r:.100}")
+
+
+def _normalize_messages(messages: Messages) -> List[Dict[str, Any]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return [dict(m) for m in messages]
+
+
+class FallbackClient:
+    """Client for a running fallbackd.
+
+    Args:
+        socket_path: daemon socket; defaults to :func:`default_socket_path`.
+        timeout: seconds to wait for connecting and for each reply
+            (``None`` waits forever).  ``complete(timeout_ms=...)`` extends the
+            wait so the daemon's own deadline always fires first.
+
+    The connection is opened on first use and reused.  If the daemon closed
+    it in the meantime (restart, idle close), the request is retried once on a
+    fresh connection.  Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, socket_path: Union[str, "os.PathLike[str]", None] = None,
+                 timeout: Optional[float] = DEFAULT_TIMEOUT) -> None:
+        self.socket_path = os.fspath(socket_path) if socket_path is not None else default_socket_path()
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._sock: Optional[socket.socket] = None
+        self._buf = bytearray()
+        self._ids = itertools.count(1)
+
+    # -- lifecycle -------------------------------------------------------
+
+    def __enter__(self) -> "FallbackClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "connected" if self._sock is not None else "idle"
+        return f"<FallbackClient {self.socket_path!r} {state}>"
+
+    def close(self) -> None:
+        """Close the connection (the next request opens a new one)."""
+        with self._lock:
+            self._disconnect()
+
+    # -- generic JSON-RPC ------------------------------------------------
+
+    def call(self, method: str, params: Params = None, *, timeout: Optional[float] = None) -> Any:
+        """Send one request and return its decoded ``result``.
+
+        Raises the :class:`~fallbackd_client.errors.FallbackError` subclass for
+        the reply's error code, :class:`DaemonUnavailable` when the daemon
+        cannot be reached, :class:`TimeoutError` when no reply arrives in time.
+        ``timeout`` overrides the client timeout for this call.
+        """
+        with self._lock:
+            req_id = next(self._ids)
+            line = _encode(_request(method, params, req_id))
+
+            def matches(msg: Any) -> bool:
+                return isinstance(msg, dict) and _is_id(msg.get("id")) and msg["id"] == req_id
+
+            reply = self._exchange(line, matches, self._pick_timeout(timeout))
+        return _unwrap(reply)
+
+    def notify(self, method: str, params: Params = None) -> None:
+        """Send a notification (no id, the daemon sends no reply)."""
+        with self._lock:
+            self._exchange(_encode(_request(method, params, None)), None, self._pick_timeout(None))
+
+    def batch(self, calls: Iterable[BatchItem], *, timeout: Optional[float] = None) -> List[Any]:
+        """Send several requests as one JSON-RPC batch.
+
+        ``calls`` holds ``(method, params)`` tuples (or bare method names).
+        Returns one entry per call, in call order: the decoded ``result``, or
+        the :class:`FallbackError` instance for that call (not raised).
+        An error for the batch as a whole is raised.
+        """
+        items = [_split_batch_item(item) for item in calls]
+        if not items:
+            return []
+        with self._lock:
+            ids = [next(self._ids) for _ in items]
+            line = _encode([_request(m, p, i) for (m, p), i in zip(items, ids)])
+            wanted = set(ids)
+
+            def matches(msg: Any) -> bool:
+                return isinstance(msg, list) and any(
+                    isinstance(e, dict) and _is_id(e.get("id")) and e["id"] in wanted for e in msg)
+
+            reply = self._exchange(line, matches, self._pick_timeout(timeout))
+        if not isinstance(reply, list):
+            _unwrap(reply)  # raises the batch-level error
+            raise ProtocolError(f"expected an array reply to a batch, got {reply!r:.200}")
+        by_id = {e["id"]: e for e in reply if isinstance(e, dict) and _is_id(e.get("id"))}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise ProtocolError(f"batch reply lacks entries for ids {missing}")
+        results: List[Any] = []
+        for i in ids:
+            try:
+                results.append(_unwrap(by_id[i]))
+            except FallbackError as exc:
+                results.append(exc)
+        return results
+
+    # -- daemon methods --------------------------------------------------
+
+    def ping(self) -> str:
+        """Return ``"pong"`` if the daemon is up."""
+        return self.call("ping")
+
+    def status(self) -> Dict[str, Any]:
+        """Daemon status: version, uptime_s, pid, in_flight, call_log, models, chains, ..."""
+        return self.call("status")
+
+    def models(self) -> Dict[str, Any]:
+        """The model pool: ``{"models": [{"name", "provider", "priority", ...}, ...]}``."""
+        return self.call("models")
+
+    def chains(self) -> Dict[str, Any]:
+        """Fallback chains: ``{"chains": {task: [model, ...]}, "default_chain": "default"}``."""
+        return self.call("chains")
+
+    def complete(self, messages: Messages, task: str = "default", models: Optional[Sequence[str]] = None,
+                 max_tokens: Optional[int] = None, temperature: Optional[float] = None,
+                 timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None
+                 ) -> CompletionResult:
+        """Run a completion through the task's fallback chain.
+
+        ``messages`` is a list of ``{"role", "content"}`` dicts or a plain
+        string (sent as one user message).  ``models`` gives an explicit chain
+        of pool names.  Options left as ``None`` use the daemon's defaults.
+        Raises :class:`AllModelsFailed` / :class:`DeadlineExceeded` (with
+        ``.attempts``), :class:`InvalidParams` (with ``.field``), etc.
+        """
+        params: Dict[str, Any] = {"messages": _normalize_messages(messages), "task": task}
+        if models is not None:
+            params["models"] = [models] if isinstance(models, str) else list(models)
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        if temperature is not None:
+            params["temperature"] = temperature
+        if timeout_ms is not None:
+            params["timeout_ms"] = timeout_ms
+        if metadata is not None:
+            params["metadata"] = dict(metadata)
+        wait: Optional[float] = None
+        if timeout_ms is not None and self.timeout is not None and isinstance(timeout_ms, (int, float)):
+            wait = max(self.timeout, timeout_ms / 1000.0 + _DEADLINE_SLACK_S)
+        return CompletionResult.from_dict(self.call("complete", params, timeout=wait))
+
+    # -- transport (callers hold self._lock) -----------------------------
+
+    def _pick_timeout(self, timeout: Optional[float]) -> Optional[float]:
+        return self.timeout if timeout is None else timeout
+
+    def _unavailable(self, what: str) -> DaemonUnavailable:
+        return DaemonUnavailable(
+            self.socket_path,
+            f"{what} (socket {self.socket_path}); is fallbackd running? "
+            f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
+
+    def _disconnect(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+        self._sock = None
+        self._buf.clear()
+
+    def _connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_path)
+        except OSError as exc:
+            sock.close()
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise self._unavailable(f"cannot connect to fallbackd: {reason}") from exc
+        self._sock = sock
+        self._buf.clear()
+
+    def _peer_closed(self) -> bool:
+        """Non-blocking check whether the daemon closed our idle connection."""
+        assert self._sock is not None
+        try:
+            self._sock.settimeout(0.0)
+            return self._sock.recv(1, socket.MSG_PEEK) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # nothing to read: still open
+        except OSError:
+            return True
+        finally:
+            try:
+                self._sock.settimeout(self.timeout)
+            except OSError:
+                pass
+
+    def _exchange(self, line: bytes, matches: Optional[Callable[[Any], bool]],
+                  timeout: Optional[float]) -> Any:
+        """Send ``line``; return the first reply accepted by ``matches`` (None for notifications).
+
+        A reused connection found closed (stale before sending, broken while
+        sending, or ended before the reply) is replaced once.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for attempt in range(2):
+            reused = self._sock is not None
+            if reused and not self._buf and self._peer_closed():
+                self._disconnect()
+                reused = False
+            if self._sock is None:
+                self._connect()
+            try:
+                self._set_deadline(deadline)
+                self._sock.sendall(line)
+                if matches is None:
+                    return None
+                return self._read_reply(matches, deadline)
+            except socket.timeout:
+                self._disconnect()
+                raise TimeoutError(f"no reply from fallbackd at {self.socket_path} within {timeout}s") from None
+            except (_ClosedBeforeReply, ConnectionError) as exc:
+                self._disconnect()
+                if reused and attempt == 0:
+                    continue
+                raise self._unavailable("fallbackd closed the connection before replying") from (
+                    exc if isinstance(exc, OSError) else None)
+        raise AssertionError("unreachable")
+
+    def _set_deadline(self, deadline: Optional[float]) -> None:
+        assert self._sock is not None
+        if deadline is None:
+            self._sock.settimeout(None)
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline passed")
+        self._sock.settimeout(remaining)
+
+    def _read_line(self, deadline: Optional[float]) -> bytes:
+        """Next line from the connection (without its terminator)."""
+        assert self._sock is not None
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buf[:end])
+                del self._buf[:end + 1]
+                return line
+            self._set_deadline(deadline)
+            chunk = self._sock.recv(_RECV_SIZE)
+            if not chunk:
+                raise _ClosedBeforeReply()
+            self._buf += chunk
+
+    def _read_reply(self, matches: Callable[[Any], bool], deadline: Optional[float]) -> Any:
+        """Read lines until one matches; skip stray replies with other ids.
+
+        A reply with ``"id": null`` carrying an error (parse error, line too
+        long) concerns the request just sent, so it is returned as well.
+        The loop ends at a match, at EOF, or at the deadline.
+        """
+        while True:
+            raw = self._read_line(deadline).strip()
+            if not raw:
+                continue
+            try:
+                msg = json.loads(raw)
+            except ValueError:
+                self._disconnect()
+                raise ProtocolError(f"fallbackd sent a line that is not JSON: {raw[:200]!r}") from None
+            if matches(msg):
+                return msg
+            if isinstance(msg, dict) and msg.get("id") is None and msg.get("error") is not None:
+                return msg
+            # A reply for some other id (e.g. a late answer after a timeout): skip it.

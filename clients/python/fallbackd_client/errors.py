@@ -1,0 +1,204 @@
+"""Exceptions raised by the fallbackd client.
+
+Every JSON-RPC error object returned by the daemon becomes a
+:class:`FallbackError` (or the subclass registered for its code, see
+:data:`ERROR_CLASSES`).  Transport problems are reported separately:
+:class:`DaemonUnavailable` (a :class:`ConnectionError`) when the socket cannot
+be reached or drops the connection, :class:`ProtocolError` when the daemon
+sends something that is not a JSON-RPC reply, and the builtin
+:class:`TimeoutError` when no reply arrives within the client timeout.
+"""
+
+from typing import Any, Dict, List, Optional, Type
+
+__all__ = [
+    "FallbackError",
+    "ParseError",
+    "InvalidRequest",
+    "MethodNotFound",
+    "InvalidParams",
+    "InternalError",
+    "ShuttingDown",
+    "AllModelsFailed",
+    "DeadlineExceeded",
+    "AllBreakersOpen",
+    "BudgetExceeded",
+    "Overloaded",
+    "DaemonUnavailable",
+    "ProtocolError",
+    "ERROR_CLASSES",
+    "error_from_object",
+]
+
+
+class FallbackError(Exception):
+    """A JSON-RPC error returned by fallbackd.
+
+    Attributes:
+        code: the JSON-RPC error code (e.g. -32001).
+        message: the daemon's human-readable message.
+        data: the optional ``data`` member (usually a dict), or None.
+    """
+
+    code: int
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(code, message, data)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def _data_get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default) if isinstance(self.data, dict) else default
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The error as a JSON-RPC error object."""
+        obj: Dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            obj["data"] = self.data
+        return obj
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, data={self.data!r})"
+
+
+class ParseError(FallbackError):
+    """-32700: the daemon could not parse the request line as JSON."""
+
+
+class InvalidRequest(FallbackError):
+    """-32600: not a valid JSON-RPC request (or the line exceeded the size cap)."""
+
+
+class MethodNotFound(FallbackError):
+    """-32601: unknown method; ``data`` is ``{"method": name}``."""
+
+    @property
+    def method(self) -> Optional[str]:
+        return self._data_get("method")
+
+
+class InvalidParams(FallbackError):
+    """-32602: invalid params; ``data`` is ``{"field": ..., "reason": ...}``."""
+
+    @property
+    def field(self) -> Optional[str]:
+        """The offending parameter path, e.g. ``"messages[0].role"``."""
+        return self._data_get("field")
+
+    @property
+    def reason(self) -> Optional[str]:
+        return self._data_get("reason")
+
+
+class InternalError(FallbackError):
+    """-32603: internal daemon error."""
+
+
+class ShuttingDown(FallbackError):
+    """-32000: the daemon is draining and accepts no new work."""
+
+
+class _ChainFailure(FallbackError):
+    """Shared accessors for errors whose data describes a failed chain run."""
+
+    @property
+    def attempts(self) -> List[Dict[str, Any]]:
+        """The attempts made before giving up (dicts like the ``attempts`` of a result)."""
+        attempts = self._data_get("attempts")
+        return list(attempts) if isinstance(attempts, list) else []
+
+    @property
+    def request_id(self) -> Optional[str]:
+        return self._data_get("request_id")
+
+    @property
+    def task(self) -> Optional[str]:
+        return self._data_get("task")
+
+    @property
+    def chain(self) -> Optional[str]:
+        return self._data_get("chain")
+
+
+class AllModelsFailed(_ChainFailure):
+    """-32001: every model in the chain failed; see :attr:`attempts`."""
+
+
+class DeadlineExceeded(_ChainFailure):
+    """-32002: the overall ``timeout_ms`` ran out; see :attr:`attempts`."""
+
+
+class AllBreakersOpen(FallbackError):
+    """-32003 (reserved): every model's circuit breaker is open."""
+
+
+class BudgetExceeded(FallbackError):
+    """-32004 (reserved): the spending budget is exhausted."""
+
+
+class Overloaded(FallbackError):
+    """-32005: too many requests in flight; ``data`` has ``in_flight`` and ``max_in_flight``."""
+
+    @property
+    def in_flight(self) -> Optional[int]:
+        return self._data_get("in_flight")
+
+    @property
+    def max_in_flight(self) -> Optional[int]:
+        return self._data_get("max_in_flight")
+
+
+ERROR_CLASSES: Dict[int, Type[FallbackError]] = {
+    -32700: ParseError,
+    -32600: InvalidRequest,
+    -32601: MethodNotFound,
+    -32602: InvalidParams,
+    -32603: InternalError,
+    -32000: ShuttingDown,
+    -32001: AllModelsFailed,
+    -32002: DeadlineExceeded,
+    -32003: AllBreakersOpen,
+    -32004: BudgetExceeded,
+    -32005: Overloaded,
+}
+
+
+def error_from_object(error: Any) -> FallbackError:
+    """Build the typed exception for a JSON-RPC ``error`` object.
+
+    Unknown codes give a plain :class:`FallbackError`; a malformed error
+    object is still turned into a :class:`FallbackError` rather than crashing.
+    """
+    if not isinstance(error, dict):
+        return InternalError(-32603, f"malformed error object: {error!r}", None)
+    code = error.get("code")
+    message = error.get("message")
+    if not isinstance(message, str):
+        message = str(message) if message is not None else "unknown error"
+    if not isinstance(code, int) or isinstance(code, bool):
+        return FallbackError(-32603, message, error.get("data"))
+    cls = ERROR_CLASSES.get(code, FallbackError)
+    return cls(code, message, error.get("data"))
+
+
+class DaemonUnavailable(ConnectionError):
+    """The daemon's socket cannot be reached, or it dropped the connection.
+
+    Attributes:
+        socket_path: the path the client tried.
+    """
+
+    def __init__(self, socket_path: str, message: str) -> None:
+        super().__init__(message)
+        self.socket_path = socket_path
+
+    def __reduce__(self):  # keep the exception picklable
+        return (type(self), (self.socket_path, str(self)))
+
+
+class ProtocolError(Exception):
+    """The daemon sent a line that is not a valid JSON-RPC reply."""
