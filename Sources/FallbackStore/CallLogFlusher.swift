@@ -1,0 +1,54 @@
+import Logging
+import ServiceLifecycle
+
+/// Flushes a ``CallLog`` every `interval` until graceful shutdown or cancellation,
+/// then flushes one last time and returns.
+///
+/// Returning from ``run()`` is the normal end at shutdown. A failed flush never throws: the
+/// ``CallLog`` logs it, counts it and keeps the rows for the next attempt.
+/// In a `ServiceGroup`, configure it with `successTerminationBehavior: .gracefullyShutdownGroup`
+/// (or `.ignore`) so its return during shutdown is not treated as an unexpected finish.
+public struct CallLogFlusher: Service {
+    /// The log to flush.
+    public let callLog: CallLog
+    /// Time between flushes.
+    public let interval: Duration
+    /// Reports the final flush; `nil` stays quiet (the ``CallLog`` logs failures either way).
+    public let logger: Logger?
+
+    /// - Parameters:
+    ///   - callLog: the log to flush.
+    ///   - interval: time between flushes (the daemon's `flush_interval_ms`).
+    ///   - logger: where the final flush is reported at shutdown (`info`, or `error` when rows remain).
+    public init(callLog: CallLog, interval: Duration = .seconds(1), logger: Logger? = nil) {
+        self.callLog = callLog
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Flushes periodically; on graceful shutdown or task cancellation, flushes once more and returns.
+    public func run() async {
+        let callLog = callLog
+        let interval = interval
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    break
+                }
+                _ = await callLog.flush()
+            }
+        }
+        // The final flush is not cancellable: it runs on the log's own queue and always finishes.
+        let report = await callLog.flush()
+        let metadata: Logger.Metadata = [
+            "store.path": "\(callLog.path)", "store.rows": "\(report.written)", "store.pending": "\(report.pending)",
+        ]
+        if report.pending > 0 {
+            logger?.error("call log final flush left rows unwritten", metadata: metadata)
+        } else {
+            logger?.info("call log final flush done", metadata: metadata)
+        }
+    }
+}

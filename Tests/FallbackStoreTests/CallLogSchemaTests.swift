@@ -1,0 +1,64 @@
+import Testing
+
+@testable import FallbackStore
+
+@Suite("CallLogSchema")
+struct CallLogSchemaTests {
+    @Test func walModeVersionAndColumns() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
+        let db = try SQLiteConnection(path: dir.path())
+        #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
+        #expect(try CallLogSchema.userVersion(of: db) == 1)
+        #expect(CallLogSchema.currentVersion == 1)
+
+        let info = try db.prepare("PRAGMA table_info(model_calls)")
+        var columns: [(String, String)] = []
+        while try info.step() { columns.append((info.text(at: 1) ?? "", info.text(at: 2) ?? "")) }
+        #expect(columns.map(\.0) == [
+            "id", "timestamp", "model_name", "success", "latency_ms", "error_type",
+            "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
+            "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
+        ])
+        #expect(columns.map(\.1) == [
+            "INTEGER", "TEXT", "TEXT", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT",
+            "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT",
+        ])
+        let indexes = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'model_calls' ORDER BY name")
+        var names: [String] = []
+        while try indexes.step() { names.append(indexes.text(at: 0) ?? "") }
+        #expect(names == ["model_calls_model_ts", "model_calls_request", "model_calls_task_ts", "model_calls_ts"])
+        #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls'")?.contains("AUTOINCREMENT") == true)
+        // synchronous=NORMAL is per connection: check the writer's own setting through a fresh apply.
+        #expect(try CallLogSchema.apply(to: db) == 1)
+        #expect(try db.scalarInt("PRAGMA synchronous") == 1)
+        await log.close()
+    }
+
+    @Test func reopeningIsIdempotent() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let first = try CallLog(path: dir.path(), logger: LogCapture().logger)
+        first.record(attempt(1))
+        _ = await first.flush()
+        await first.close()
+        let second = try CallLog(path: dir.path(), logger: LogCapture().logger)
+        #expect(try CallLogReader(path: dir.path()).count() == 1)
+        await second.close()
+    }
+
+    @Test func newerSchemaIsRefused() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let db = try SQLiteConnection(path: dir.path())
+        try db.exec("PRAGMA user_version = 99")
+        do {
+            _ = try CallLog(path: dir.path(), logger: LogCapture().logger)
+            Issue.record("a newer schema must be refused")
+        } catch {
+            guard case .schema(let version, _) = error else { Issue.record("got \(error)"); return }
+            #expect(version == 99)
+        }
+    }
+}

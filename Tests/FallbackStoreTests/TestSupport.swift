@@ -1,0 +1,69 @@
+import FallbackCore
+import Foundation
+import Logging
+import Synchronization
+
+@testable import FallbackStore
+
+/// A fresh directory under the system temp dir; call `remove()` when done.
+struct TempDir {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("fallbackstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Path of a file inside the directory.
+    func path(_ name: String = "calls.sqlite") -> String { url.appendingPathComponent(name).path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Collects log events so tests can check levels and metadata.
+final class LogCapture: Sendable {
+    private let events = Mutex<[LogEvent]>([])
+
+    var logger: Logger {
+        Logger(label: "fallbackstore.test") { _ in Handler(capture: self) }
+    }
+
+    var all: [LogEvent] { events.withLock { $0 } }
+
+    func at(_ level: Logger.Level) -> [LogEvent] { all.filter { $0.level == level } }
+
+    fileprivate func append(_ event: LogEvent) { events.withLock { $0.append(event) } }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        var metadataProvider: Logger.MetadataProvider?
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) { capture.append(event) }
+    }
+}
+
+/// An attempt with distinguishable fields; `index` goes into the request id and attempt index.
+func attempt(
+    _ index: Int, model: String = "gpt-4o", success: Bool = true, at millis: Int64 = 1_795_564_741_123,
+    errorType: ErrorType? = nil, httpStatus: Int? = 200, metadata: String? = nil
+) -> AttemptRecord {
+    AttemptRecord(
+        requestID: "r-\(index)", task: "default", chain: "default", model: model, provider: "openai",
+        attemptIndex: index % 3, startedAtMillis: millis + Int64(index), latencyMs: Int64(10 + index),
+        success: success, errorType: errorType, httpStatus: httpStatus,
+        usage: Usage(inputTokens: index, outputTokens: 2 * index), costUSD: Double(index) / 1000,
+        metadataJSON: metadata)
+}
+
+/// Request ids of every row in insertion (id) order.
+func requestIDsInOrder(_ path: String) throws -> [String] {
+    let reader = try CallLogReader(path: path)
+    return try reader.recent(limit: Int.max).reversed().map(\.requestID)
+}
