@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what fallbackd needs to build and test, only when it is missing.
+# System: libjansson-dev, libsqlite3-dev (linked by the daemon), socat (shell client, tests).
+# Python: pytest (client and integration tests). Everything else is stdlib.
+set -euo pipefail
+
+need_apt=()
+for pkg in libjansson-dev libsqlite3-dev socat sqlite3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "deps: installing ${need_apt[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import pytest' >/dev/null 2>&1; then
+    echo "deps: installing pytest"
+    python3 -m pip install -q pytest
+fi
