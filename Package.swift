@@ -56,6 +56,13 @@ let package = Package(
             "FallbackClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "fallbackd-bench", dependencies: [
+            "FallbackRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/fallbackd-bench"),
         .testTarget(name: "FallbackCoreTests", dependencies: ["FallbackCore"]),
         .testTarget(name: "FallbackRPCTests", dependencies: ["FallbackRPC"]),
         .testTarget(name: "FallbackProvidersTests", dependencies: [
@@ -66,7 +73,7 @@ let package = Package(
         .testTarget(name: "FallbackStoreTests", dependencies: ["FallbackStore", "FallbackCore"]),
         .testTarget(name: "FallbackClientTests", dependencies: ["FallbackClient", "FallbackRPC"]),
         .testTarget(name: "FallbackDaemonTests", dependencies: [
-            "FallbackDaemon", "FallbackClient", "FallbackRPC", "FallbackCore",
+            "FallbackDaemon", "FallbackClient", "FallbackRPC", "FallbackCore", "FallbackStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

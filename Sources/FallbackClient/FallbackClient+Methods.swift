@@ -1,0 +1,89 @@
+import FallbackRPC
+
+/// Typed wrappers for the daemon's methods.
+extension FallbackClient {
+    /// The daemon's deadline for `complete` when the request names none.
+    public static let defaultCompleteTimeoutMs = 30_000
+    /// How much longer than the daemon's deadline `complete` waits for the reply.
+    public static let deadlineSlack: Duration = .seconds(5)
+
+    /// Whether the daemon answers `ping` with `"pong"`.
+    /// - Throws: `.unavailable` when nothing listens on the socket, and the other transport errors.
+    public func ping() throws(FallbackClientError) -> Bool {
+        try call("ping").stringValue == "pong"
+    }
+
+    /// The daemon's `status` object: version, uptime_s, pid, socket, database, in_flight,
+    /// requests_total, connections, call_log, models, chains.
+    public func status() throws(FallbackClientError) -> JSON {
+        try call("status")
+    }
+
+    /// The model pool, sorted by priority then name.
+    public func models() throws(FallbackClientError) -> [ModelInfo] {
+        let result = try call("models")
+        guard let entries = result["models"]?.arrayValue else {
+            throw .protocolError("models result lacks a \"models\" array: \(Self.excerpt(of: result))")
+        }
+        return try entries.map { (entry) throws(FallbackClientError) -> ModelInfo in
+            guard let model = ModelInfo(json: entry) else {
+                throw .protocolError("models entry without a name: \(Self.excerpt(of: entry))")
+            }
+            return model
+        }
+    }
+
+    /// The fallback chains by task name.
+    public func chains() throws(FallbackClientError) -> [String: [String]] {
+        try chainTable().chains
+    }
+
+    /// The fallback chains and which one is the default.
+    public func chainTable() throws(FallbackClientError) -> ChainTable {
+        try ChainTable(json: call("chains"))
+    }
+
+    /// Runs a completion through a fallback chain.
+    ///
+    /// Options left `nil` use the daemon's defaults (task `default`, 1000 tokens, temperature
+    /// 0.3, 30 s deadline). The call waits `timeoutMs` plus `deadlineSlack` when that is longer
+    /// than the client's timeout, so the daemon's own deadline error arrives first.
+    /// - Parameters:
+    ///   - messages: the conversation, non-empty.
+    ///   - task: picks the chain; unknown tasks run the default chain.
+    ///   - models: an explicit chain of pool names instead of the task's.
+    ///   - maxTokens: output cap, clipped to each model's `max_tokens`.
+    ///   - temperature: 0...2.
+    ///   - timeoutMs: overall deadline for all attempts.
+    ///   - metadata: an object kept in the daemon's call log.
+    /// - Throws: `.rpc` with -32602 (invalid params), -32001 (all models failed), -32002
+    ///   (deadline exceeded), -32005 (overloaded) or -32000 (shutting down); transport errors.
+    public func complete(
+        _ messages: [Message], task: String? = nil, models: [String]? = nil, maxTokens: Int? = nil,
+        temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil
+    ) throws(FallbackClientError) -> Completion {
+        var params: JSON = ["messages": .array(messages.map(\.json))]
+        if let task { params["task"] = .string(task) }
+        if let models { params["models"] = .array(models.map { .string($0) }) }
+        if let maxTokens { params["max_tokens"] = .int(maxTokens) }
+        if let temperature { params["temperature"] = .double(temperature) }
+        if let timeoutMs { params["timeout_ms"] = .int(timeoutMs) }
+        if let metadata { params["metadata"] = metadata }
+        let daemonDeadline = Duration.milliseconds(max(0, timeoutMs ?? Self.defaultCompleteTimeoutMs))
+        let wait = max(timeout, daemonDeadline + Self.deadlineSlack)
+        return try Completion(json: call("complete", params: params, timeout: wait))
+    }
+
+    /// Runs a completion for a single prompt (sent as a user message, after `system` if given).
+    ///
+    /// See `complete(_:task:models:maxTokens:temperature:timeoutMs:metadata:)` for the options.
+    public func complete(
+        _ prompt: String, system: String? = nil, task: String? = nil, models: [String]? = nil,
+        maxTokens: Int? = nil, temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil
+    ) throws(FallbackClientError) -> Completion {
+        try complete(
+            Message.conversation(prompt: prompt, system: system), task: task, models: models,
+            maxTokens: maxTokens, temperature: temperature, timeoutMs: timeoutMs, metadata: metadata
+        )
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import FallbackClient
+import FallbackRPC
+
+/// `fallbackctl complete "prompt"`: runs one completion and shows who answered and how.
+struct CompleteCommand: ClientCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "complete",
+        abstract: "Run a completion through a fallback chain.",
+        discussion: """
+            Prints the answer, then which model served it, after how many fallbacks, latency and \
+            cost, then every attempt. With --json, prints the raw result JSON instead.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The prompt, sent as a user message.")
+    var prompt: String
+
+    @Option(help: "The task whose chain runs (unknown tasks run the default chain).")
+    var task: String?
+
+    @Option(
+        name: .customLong("model"), parsing: .singleValue,
+        help: ArgumentHelp("A pool model for an explicit chain; repeat for fallbacks, in order.", valueName: "NAME")
+    )
+    var models: [String] = []
+
+    @Option(help: "Output token cap (clipped to each model's max_tokens).")
+    var maxTokens: Int?
+
+    @Option(help: "Sampling temperature, 0 to 2.")
+    var temperature: Double?
+
+    @Option(help: "Overall deadline for all attempts, in milliseconds.")
+    var timeoutMs: Int?
+
+    @Option(help: "A system message sent before the prompt.")
+    var system: String?
+
+    @Option(help: ArgumentHelp("A JSON object kept in the daemon's call log.", valueName: "JSON"))
+    var metadata: String?
+
+    @Flag(help: "Print the raw result JSON instead of the summary.")
+    var json = false
+
+    func validate() throws {
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if let timeoutMs, timeoutMs < 1 || timeoutMs > 86_400_000 {
+            throw ValidationError("--timeout-ms must be between 1 and 86400000")
+        }
+        if let temperature, !(0...2).contains(temperature) {
+            throw ValidationError("--temperature must be between 0 and 2")
+        }
+        _ = try parsedMetadata()
+    }
+
+    func run(with client: FallbackClient) throws(FallbackClientError) {
+        let completion = try client.complete(
+            prompt, system: system, task: task, models: models.isEmpty ? nil : models, maxTokens: maxTokens,
+            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()) ?? nil
+        )
+        if json {
+            print(completion.raw.serialized)
+            return
+        }
+        print(completion.content)
+        print(completion.summary)
+        Output.attemptTable(completion.attempts).print()
+    }
+
+    /// `--metadata` parsed; `nil` when absent.
+    private func parsedMetadata() throws -> JSON? {
+        guard let metadata else { return nil }
+        let value: JSON
+        do {
+            value = try JSON.parse(metadata)
+        } catch {
+            throw ValidationError("--metadata is not valid JSON: \(error)")
+        }
+        guard value.kind == .object else { throw ValidationError("--metadata must be a JSON object") }
+        return value
+    }
+}
