@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import FallbackCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// An HTTP response as adapters see it.
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A reply with a UTF-8 body; for tests and simulations.
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: String) {
+        self.init(status: status, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    /// The body as a string (lossy for invalid UTF-8).
+    public var bodyText: String { String(buffer: body) }
+}
+
+/// The HTTP client fallbackd's adapters share: one `HTTPClient` per connect-timeout profile,
+/// all on one event-loop group, with keep-alive pools. Create one per daemon; call ``shutdown()``.
+public final class HTTPTransport: Sendable {
+    /// Response bodies larger than this fail the call as `bad_response`.
+    public static let maxBodyBytes = 16 * 1024 * 1024
+
+    private let group: any EventLoopGroup
+    private let maxConnectionsPerHost: Int
+    /// Clients by connect timeout; `nil` once shut down.
+    private let clients = Mutex<[Int64: HTTPClient]?>([:])
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - group: the event loops every client runs on (not owned: the caller shuts it down).
+    ///   - maxConnectionsPerHost: HTTP/1.1 keep-alive connections per host and client profile.
+    public init(group: any EventLoopGroup, maxConnectionsPerHost: Int = 512, logger: Logger? = nil) {
+        self.group = group
+        self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
+        self.logger = logger ?? Logger(label: "fallbackd.http")
+    }
+
+    /// The client for a connect timeout, created on first use; `nil` after ``shutdown()``.
+    func client(connectTimeoutMs: Int64) -> HTTPClient? {
+        let key = max(1, connectTimeoutMs)
+        return clients.withLock { clients -> HTTPClient? in
+            guard clients != nil else { return nil }
+            if let existing = clients?[key] { return existing }
+            var configuration = HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .milliseconds(key), read: nil),
+                connectionPool: .init(
+                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
+            )
+            // A refused or failed connect fails the waiting requests at once, so the router can fall back
+            // immediately instead of AHC retrying with backoff until the connect timeout.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.httpVersion = .automatic
+            let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+            clients?[key] = client
+            return client
+        }
+    }
+
+    /// POSTs `body` to `url`. The whole exchange, body included, ends by `deadline` (`.timeout`);
+    /// cancelling the awaiting task cancels the request (`.cancelled`). Never throws.
+    public func post(
+        url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
+        connectTimeoutMs: Int64 = ProviderSettings.defaultConnectTimeoutMs
+    ) async -> Result<HTTPReply, ProviderFailure> {
+        if Task.isCancelled { return .failure(ProviderFailure(.cancelled, message: "cancelled before sending")) }
+        let remainingNanos = deadline.nanos - clock.now().nanos
+        guard remainingNanos > 0 else {
+            return .failure(ProviderFailure(.timeout, message: "deadline passed before sending"))
+        }
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(body))
+        } catch {
+            return .failure(ProviderFailure(.invalidRequest, message: "invalid provider URL"))
+        }
+        guard let client = client(connectTimeoutMs: connectTimeoutMs) else {
+            return .failure(ProviderFailure(.cancelled, message: "HTTP transport is shut down"))
+        }
+        let nioDeadline = NIODeadline.now() + .nanoseconds(remainingNanos)
+        // One timer bounds the whole exchange: AHC's own `deadline:` stops applying once the response
+        // head arrives (a stalled body would hang), and failing the task with our own reason in every
+        // state (queued, connecting, reading) keeps the classification exact.
+        let task = client.execute(
+            request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxBodyBytes),
+            eventLoop: .indifferent
+        )
+        let timer = task.eventLoop.scheduleTask(deadline: nioDeadline) { task.fail(reason: DeadlineReached()) }
+        let outcome: Result<HTTPClient.Response, any Error>
+        do {
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.fail(reason: CancellationError())
+            }
+            outcome = .success(response)
+        } catch {
+            outcome = .failure(error)
+        }
+        timer.cancel()
+        switch outcome {
+        case .success(let response):
+            return .success(
+                HTTPReply(
+                    status: Int(response.status.code), headers: response.headers,
+                    body: response.body ?? ByteBuffer()))
+        case .failure(let error):
+            var failure = Self.failure(for: error)
+            // A connect or pool error raised at the deadline is the deadline's doing.
+            if failure.type == .connection, clock.now().nanos >= deadline.nanos {
+                failure = ProviderFailure(.timeout, message: "attempt deadline reached (\(failure.message))")
+            }
+            return .failure(failure)
+        }
+    }
+
+    /// Shuts every client down (in-flight requests fail, later ones get `.cancelled`).
+    /// The event-loop group stays up: its owner shuts it down after this returns.
+    public func shutdown() async {
+        let all = clients.withLock { clients in
+            let all = Array((clients ?? [:]).values)
+            clients = nil
+            return all
+        }
+        for client in all {
+            do {
+                try await client.shutdown()
+            } catch {
+                logger.debug("HTTP client shutdown: \(String(describing: error))")
+            }
+        }
+    }
+}
+
+/// The reason the deadline timer fails a task with.
+struct DeadlineReached: Error {}

@@ -1,0 +1,122 @@
+import FallbackCore
+import Synchronization
+
+/// A provider that answers from a seeded generator instead of the network: for tests, demos
+/// and benchmarks. Request `n` (per provider, 0-based) always draws from
+/// `SplitMix64(seed ^ (n * 0x9E3779B97F4A7C15))`, so the same seed and request order give the same
+/// latencies, failures and contents.
+public struct SimulatedProvider: ProviderAdapter {
+    public let settings: ProviderSettings
+    public let simulation: SimulationSettings
+    private let clock: any FallbackClock
+    private let createdAt: Moment
+    private let counter = RequestCounter()
+
+    /// - Parameter clock: measures time-window outages from now, and the attempt deadline.
+    public init(settings: ProviderSettings, clock: any FallbackClock) {
+        self.settings = settings
+        self.simulation = settings.simulation ?? SimulationSettings()
+        self.clock = clock
+        self.createdAt = clock.now()
+    }
+
+    /// How many requests this provider has started.
+    public var requestCount: Int { Int(counter.value.load(ordering: .relaxed)) }
+
+    public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
+        let index = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
+        let now = clock.now()
+        let deadline = HTTPExchange.deadline(for: request, settings: settings, now: now)
+        let elapsed = Double(now.nanos - createdAt.nanos) / 1e9
+        let plan = Self.plan(
+            simulation, requestIndex: index, elapsedSeconds: elapsed, modelID: request.model.modelID,
+            messages: request.messages)
+        let remainingNanos = max(0, deadline.nanos - now.nanos)
+        var sleepNanos = plan.latencyMs * 1_000_000
+        if case .failure(let failure) = plan.outcome, failure.type == .timeout {
+            sleepNanos = min(remainingNanos, sleepNanos * 5)
+        }
+        let pastDeadline = sleepNanos >= remainingNanos
+        if pastDeadline { sleepNanos = remainingNanos }
+        if sleepNanos > 0 {
+            do {
+                try await Task.sleep(nanoseconds: UInt64(sleepNanos))
+            } catch {
+                return .failure(ProviderFailure(.cancelled, message: "request cancelled"))
+            }
+        } else if Task.isCancelled {
+            return .failure(ProviderFailure(.cancelled, message: "request cancelled"))
+        }
+        if pastDeadline, case .success = plan.outcome {
+            return .failure(ProviderFailure(.timeout, message: "simulated latency exceeds the attempt deadline"))
+        }
+        return plan.outcome
+    }
+
+    /// What request `index` does: a pure function of the settings, the index, the time since
+    /// creation (for time-window outages) and the request's content.
+    public static func plan(
+        _ simulation: SimulationSettings, requestIndex index: UInt64, elapsedSeconds: Double, modelID: String,
+        messages: [ChatMessage]
+    ) -> SimulatedPlan {
+        var rng = SplitMix64(seed: simulation.seed, requestIndex: index)
+        // A fixed number of draws per request, whatever the settings, keeps sequences comparable.
+        let latencyDraw = rng.nextInt(in: -simulation.latencyJitterMs, simulation.latencyJitterMs)
+        let failureDraw = rng.nextUnit()
+        let kindDraw = rng.next()
+        let latency = max(0, simulation.latencyMs + (simulation.latencyJitterMs > 0 ? latencyDraw : 0))
+        if let outage = simulation.outages.first(where: {
+            $0.contains(requestIndex: Int(clamping: index), elapsedSeconds: elapsedSeconds)
+        }) {
+            return SimulatedPlan(latencyMs: latency, outcome: .failure(failure(outage.error, modelID: modelID)))
+        }
+        if failureDraw < simulation.failureRate {
+            let kinds = simulation.failureKinds.isEmpty ? [ErrorType.serverError] : simulation.failureKinds
+            let kind = kinds[Int(kindDraw % UInt64(kinds.count))]
+            return SimulatedPlan(latencyMs: latency, outcome: .failure(failure(kind, modelID: modelID)))
+        }
+        var content = "[simulated \(modelID)] "
+        if let lastUser = messages.last(where: { $0.role == .user }) {
+            content += String(lastUser.content.prefix(60))
+        }
+        for _ in 0..<3 {
+            content += " " + words[Int(rng.next() % UInt64(words.count))]
+        }
+        let inputChars = messages.reduce(0) { $0 + $1.content.count }
+        let usage = Usage(inputTokens: (inputChars + 3) / 4, outputTokens: (content.count + 3) / 4)
+        return SimulatedPlan(latencyMs: latency, outcome: .success(ProviderResponse(content: content, usage: usage)))
+    }
+
+    /// The failure a simulated provider reports for `type`, with a plausible HTTP status.
+    public static func failure(_ type: ErrorType, modelID: String) -> ProviderFailure {
+        let status: Int? =
+            switch type {
+            case .rateLimited: 429
+            case .overloaded: 529
+            case .serverError: 500
+            case .auth: 401
+            case .invalidRequest, .contextLength, .contentFilter: 400
+            case .badResponse: 200
+            case .timeout, .connection, .cancelled: nil
+            }
+        return ProviderFailure(
+            type, httpStatus: status, message: "simulated \(type.rawValue) from \(modelID)",
+            retryAfterMs: type == .rateLimited ? 1000 : nil)
+    }
+
+    private static let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+        "india", "juliett", "kilo", "lima", "mike", "november", "oscar", "papa",
+    ]
+}
+
+/// What one simulated request will do.
+public struct SimulatedPlan: Sendable, Hashable {
+    public var latencyMs: Int64
+    public var outcome: Result<ProviderResponse, ProviderFailure>
+}
+
+/// The per-provider request counter, shared by copies of the provider.
+final class RequestCounter: Sendable {
+    let value = Atomic<UInt64>(0)
+}

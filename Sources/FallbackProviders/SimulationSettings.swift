@@ -1,0 +1,99 @@
+import FallbackCore
+
+/// How a `simulated` provider behaves (`[providers.NAME] kind = "simulated"`).
+/// Everything random is drawn from ``seed``, so a run can be replayed exactly.
+public struct SimulationSettings: Sendable, Hashable {
+    public var seed: UInt64
+    /// Median latency of every call.
+    public var latencyMs: Int64
+    /// Latency varies uniformly within `latencyMs ± latencyJitterMs` (never below 0).
+    public var latencyJitterMs: Int64
+    /// Probability in 0...1 that a call outside an outage fails.
+    public var failureRate: Double
+    /// The failures drawn from, uniformly; empty means `[.serverError]`.
+    public var failureKinds: [ErrorType]
+    /// Windows in which every call fails with the window's error; the first matching window wins.
+    public var outages: [SimulatedOutage]
+
+    public init(
+        seed: UInt64 = 0, latencyMs: Int64 = 0, latencyJitterMs: Int64 = 0, failureRate: Double = 0,
+        failureKinds: [ErrorType] = [], outages: [SimulatedOutage] = []
+    ) {
+        self.seed = seed
+        self.latencyMs = latencyMs
+        self.latencyJitterMs = latencyJitterMs
+        self.failureRate = failureRate
+        self.failureKinds = failureKinds
+        self.outages = outages
+    }
+}
+
+/// A window in which a simulated provider fails every call with `error`.
+public struct SimulatedOutage: Sendable, Hashable {
+    /// Where the window lies.
+    public enum Window: Sendable, Hashable {
+        /// Request indexes `from..<to` (per provider, 0-based, end exclusive).
+        case requests(from: Int, to: Int)
+        /// Seconds since the provider was created, `from..<to`, on the injected clock.
+        case seconds(from: Double, to: Double)
+    }
+
+    public var window: Window
+    public var error: ErrorType
+
+    public init(_ window: Window, error: ErrorType) {
+        self.window = window
+        self.error = error
+    }
+
+    /// `{ from_request = A, to_request = B, error = E }`.
+    public static func requests(_ range: Range<Int>, error: ErrorType) -> SimulatedOutage {
+        SimulatedOutage(.requests(from: range.lowerBound, to: range.upperBound), error: error)
+    }
+
+    /// `{ from_s = A, to_s = B, error = E }`.
+    public static func seconds(from: Double, to: Double, error: ErrorType) -> SimulatedOutage {
+        SimulatedOutage(.seconds(from: from, to: to), error: error)
+    }
+
+    /// Whether request `index`, made `elapsedSeconds` after the provider was created, falls in the window.
+    public func contains(requestIndex index: Int, elapsedSeconds: Double) -> Bool {
+        switch window {
+        case .requests(let from, let to): index >= from && index < to
+        case .seconds(let from, let to): elapsedSeconds >= from && elapsedSeconds < to
+        }
+    }
+}
+
+/// SplitMix64: a tiny, fast, well-distributed generator; one per simulated request.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// The generator for request `index` of a provider seeded with `seed`.
+    public init(seed: UInt64, requestIndex index: UInt64) {
+        state = seed ^ (index &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A double uniformly in `0..<1` (53 bits).
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// An integer uniformly in `lower...upper` (`lower` when the range is empty).
+    public mutating func nextInt(in lower: Int64, _ upper: Int64) -> Int64 {
+        guard upper > lower else { return lower }
+        let span = UInt64(bitPattern: upper &- lower) &+ 1
+        let offset = span == 0 ? next() : next() % span
+        return lower &+ Int64(bitPattern: offset)
+    }
+}

@@ -1,0 +1,68 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for transport tests.
+final class LoopbackServer: Sendable {
+    /// What the server does with each request.
+    enum Mode: Sendable {
+        /// Answers `status` with `body`.
+        case respond(status: Int, body: String)
+        /// Sends the response head and a first body chunk, then never finishes the body.
+        case stallAfterHeaders
+        /// Never answers at all.
+        case stallBeforeHeaders
+    }
+
+    let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    static func start(group: any EventLoopGroup, mode: Mode) async throws -> LoopbackServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(LoopbackHandler(mode: mode))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return LoopbackServer(channel: channel)
+    }
+
+    func stop() async {
+        try? await channel.close().get()
+    }
+}
+
+private final class LoopbackHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let mode: LoopbackServer.Mode
+
+    init(mode: LoopbackServer.Mode) { self.mode = mode }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        switch mode {
+        case .respond(let status, let body):
+            var headers = HTTPHeaders([("content-type", "application/json")])
+            headers.add(name: "content-length", value: String(body.utf8.count))
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case .stallAfterHeaders:
+            let headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "100000")])
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: #"{"id":"#)))), promise: nil)
+        case .stallBeforeHeaders:
+            break
+        }
+    }
+}
