@@ -34,7 +34,7 @@ public final class InFlightGate: Sendable {
     }
 
     public func leave() {
-        state.withLock { $0.inFlight -= 1 }
+        state.withLock { $0.inFlight = max(0, $0.inFlight - 1) }
     }
 
     public var inFlight: Int { state.withLock { $0.inFlight } }

@@ -31,7 +31,8 @@ extension JSON {
         return try result.get()
     }
 
-    static let decodeFlags = Int(JSON_DECODE_ANY)
+    // NUL is valid in JSON strings; values are read with their length, never as C strings.
+    static let decodeFlags = Int(JSON_DECODE_ANY) | Int(JSON_ALLOW_NUL)
 }
 
 extension JSONParseError {

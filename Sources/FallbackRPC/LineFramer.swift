@@ -10,6 +10,7 @@ public struct LineFramer: Sendable {
     }
 
     public let maxLineBytes: Int
+    static let discardThreshold = 64 * 1024
     private var buffer: ByteBuffer?
     // Bytes already searched for a newline, so a long line arriving in pieces is scanned once.
     private var scanned = 0
@@ -20,6 +21,9 @@ public struct LineFramer: Sendable {
 
     /// Bytes received but not yet part of a complete line.
     public var pendingBytes: Int { buffer?.readableBytes ?? 0 }
+
+    /// Bytes the framer's buffer keeps alive, consumed ones included.
+    var retainedBytes: Int { buffer?.writerIndex ?? 0 }
 
     public mutating func append(_ bytes: inout ByteBuffer) {
         if buffer == nil {
@@ -36,7 +40,16 @@ public struct LineFramer: Sendable {
             let view = current.readableBytesView
             guard let newline = view.dropFirst(scanned).firstIndex(of: UInt8(ascii: "\n")) else {
                 scanned = view.count
-                if view.count > maxLineBytes { throw LineTooLong(maxLineBytes: maxLineBytes) }
+                // One byte of slack for the `\r` of a `\r\n` whose `\n` has not arrived yet.
+                let slack = view.last == UInt8(ascii: "\r") ? 1 : 0
+                if view.count > maxLineBytes + slack { throw LineTooLong(maxLineBytes: maxLineBytes) }
+                // A client that pipelines without ever pausing at a line boundary would otherwise keep every
+                // consumed byte alive: drop them once they are worth a copy of the partial line.
+                if current.readerIndex >= Self.discardThreshold {
+                    buffer = nil
+                    current.discardReadBytes()
+                    buffer = current
+                }
                 return nil
             }
             let length = newline - view.startIndex

@@ -81,6 +81,9 @@ enum CompleteParams {
             guard pool.models[name] != nil else {
                 throw .invalidParams(field: "models[\(index)]", "unknown model '\(name)'; see the `models` method")
             }
+            guard !names.contains(name) else {
+                throw .invalidParams(field: "models[\(index)]", "'\(name)' is listed twice")
+            }
             names.append(name)
         }
         return names
