@@ -39,6 +39,15 @@ public struct Moment: Sendable, Hashable, Comparable {
 /// The source of time for everything in FallbackCore, injected so tests never sleep.
 public protocol FallbackClock: Sendable {
     func now() -> Moment
+    /// Waits until `deadline` (or returns at once if it has passed). Throws on task cancellation.
+    func sleep(until deadline: Moment) async throws
+}
+
+extension FallbackClock {
+    public func sleep(until deadline: Moment) async throws {
+        let nanos = deadline.nanos - now().nanos
+        if nanos > 0 { try await Task.sleep(for: .nanoseconds(nanos)) }
+    }
 }
 
 /// The real clock: CLOCK_MONOTONIC for durations, CLOCK_REALTIME for timestamps.
@@ -70,5 +79,13 @@ public final class ManualClock: FallbackClock {
     /// Moves the clock forward by `millis` milliseconds.
     public func advance(millis: Int64) {
         current.withLock { $0 = $0.adding(millis: millis) }
+    }
+
+    /// Jumps the clock to `deadline` at once: code under test "sleeps" without waiting.
+    public func sleep(until deadline: Moment) async throws {
+        try Task.checkCancellation()
+        current.withLock { now in
+            if deadline.nanos > now.nanos { now = now.adding(millis: (deadline.nanos - now.nanos) / 1_000_000) }
+        }
     }
 }

@@ -44,6 +44,8 @@ public struct CompletionResult: Sendable {
     /// What every attempt of the request cost together.
     public var costUSD: Double
     public var finishReason: String?
+    /// Every model of the chain with its place and why it was tried or passed over.
+    public var route: [RouteStep]
 
     public var usedFallback: Bool { fallbackCount > 0 }
 }
@@ -57,6 +59,8 @@ public struct RouteFailure: Error, Sendable {
         case deadlineExceeded
         /// The caller went away or the daemon is stopping.
         case cancelled
+        /// Every model of the chain has an open breaker; the earliest reopens at `retryAt`.
+        case allBreakersOpen(retryAt: Moment?)
     }
 
     public var kind: Kind
@@ -65,4 +69,5 @@ public struct RouteFailure: Error, Sendable {
     public var chain: String
     public var attempts: [AttemptSummary]
     public var latencyMs: Int64
+    public var route: [RouteStep]
 }

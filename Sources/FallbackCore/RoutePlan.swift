@@ -1,17 +1,44 @@
-/// Why a model has its place in a request's chain. Later policies (breakers, health) add reasons.
+/// Why a model has its place in a request's chain, or why it was passed over.
 public enum RouteReason: String, Sendable, Hashable {
-    /// In the configured order.
+    /// In the configured order (no health policy in use).
     case configured
+    /// Breaker closed and not degraded: the configured order.
+    case healthy
+    /// Success rate below the threshold: moved to the end of the chain (the seed's rule).
+    case degraded
+    /// Breaker half-open: this request may carry a probe.
+    case halfOpenProbe = "half_open_probe"
+    /// Breaker open: skipped until `until`.
+    case open
+    /// Taken out by an operator (`breaker.isolate`): skipped until `breaker.reset`.
+    case isolated
+    /// Half-open, but its probes are already out: skipped.
+    case probeBusy = "probe_busy"
+    /// Not reached before the request's deadline.
+    case skippedByDeadline = "skipped_by_deadline"
+    /// Every breaker was open and `when_all_open = "try_least_recent"` sent a probe here anyway.
+    case panicProbe = "panic_probe"
+
+    /// Whether the router will try a model planned with this reason.
+    public var isTried: Bool {
+        switch self {
+        case .configured, .healthy, .degraded, .halfOpenProbe, .panicProbe: true
+        case .open, .isolated, .probeBusy, .skippedByDeadline: false
+        }
+    }
 }
 
 /// One model of a planned chain.
 public struct RouteStep: Sendable, Hashable {
     public var model: ModelConfig
     public var reason: RouteReason
+    /// For `open`: when the breaker lets a probe through.
+    public var until: Moment?
 
-    public init(model: ModelConfig, reason: RouteReason) {
+    public init(model: ModelConfig, reason: RouteReason, until: Moment? = nil) {
         self.model = model
         self.reason = reason
+        self.until = until
     }
 }
 
@@ -19,6 +46,7 @@ public struct RouteStep: Sendable, Hashable {
 public struct RoutePlan: Sendable, Hashable {
     /// The chain's name: the task's own, `default`, or `explicit`.
     public var chain: String
+    /// Tried steps first, in the order they will be tried, then the skipped ones.
     public var steps: [RouteStep]
 
     public init(chain: String, steps: [RouteStep]) {
@@ -28,10 +56,13 @@ public struct RoutePlan: Sendable, Hashable {
 
     /// The chain name used when a caller lists its own models.
     public static let explicitChain = "explicit"
+
+    /// The steps the router will try.
+    public var triedSteps: [RouteStep] { steps.filter { $0.reason.isTried } }
 }
 
-/// Orders a chain for one request. The default keeps the configured order; later issues add
-/// breaker- and health-aware planners behind the same seam.
+/// Orders a chain for one request. The default keeps the configured order; the resilience
+/// engine skips open breakers and moves degraded models to the end.
 public protocol RoutePlanner: Sendable {
     func plan(chain: String, models: [ModelConfig], at now: Moment) -> RoutePlan
 }

@@ -1,23 +1,34 @@
 /// Plans a request's chain and walks it: the seed's orchestrator, with one overall deadline.
 ///
 /// The router does no I/O itself: models are called through the injected `ModelInvoker`,
-/// every attempt goes to the `OutcomeRecorder` the moment it ends, and time comes from the clock.
+/// every attempt goes to the `OutcomeRecorder` the moment it ends, and time comes from the clock
+/// (retry waits included, so tests never sleep). With a `Resilience` engine, open breakers are
+/// skipped, degraded models go last, and retryable failures are retried within the deadline and
+/// the provider's retry budget.
 public struct Router: Sendable {
     public let pool: ModelPool
     public let invoker: any ModelInvoker
     public let recorder: any OutcomeRecorder
     public let planner: any RoutePlanner
+    public let resilience: Resilience?
     public let clock: any FallbackClock
 
     public init(
         pool: ModelPool, invoker: any ModelInvoker, recorder: any OutcomeRecorder,
-        planner: any RoutePlanner = ConfiguredOrderPlanner(), clock: any FallbackClock = SystemClock()
+        resilience: Resilience? = nil, clock: any FallbackClock = SystemClock()
     ) {
         self.pool = pool
         self.invoker = invoker
         self.recorder = recorder
-        self.planner = planner
+        self.resilience = resilience
+        self.planner = resilience ?? ConfiguredOrderPlanner()
         self.clock = clock
+    }
+
+    /// The chain a task would walk now, for the `route` method.
+    public func plan(task: String, at now: Moment) -> RoutePlan {
+        let (chain, models) = pool.chain(forTask: task)
+        return planner.plan(chain: chain, models: models, at: now)
     }
 
     /// The chain `request` would walk now. Explicit model names must already be validated.
@@ -25,99 +36,84 @@ public struct Router: Sendable {
         if let names = request.models {
             return planner.plan(chain: RoutePlan.explicitChain, models: names.compactMap { pool.models[$0] }, at: now)
         }
-        let (chain, models) = pool.chain(forTask: request.task)
-        return planner.plan(chain: chain, models: models, at: now)
+        return plan(task: request.task, at: now)
     }
 
-    /// Tries each model of the plan in order until one serves or the deadline passes.
+    /// Tries the planned models in order until one serves or the deadline passes.
     public func execute(_ request: CompletionRequest) async -> Result<CompletionResult, RouteFailure> {
         let start = clock.now()
         let deadline = start.adding(millis: request.timeoutMs)
         let plan = plan(for: request, at: start)
         var walk = ChainWalk(request: request, plan: plan, start: start)
-
-        for step in plan.steps {
-            let now = clock.now()
-            guard now < deadline else { break }
-            if Task.isCancelled { return .failure(walk.failure(.cancelled, at: now)) }
-            let attemptDeadline = step.model.timeoutMs.map { min(deadline, now.adding(millis: $0)) } ?? deadline
-            let providerRequest = ProviderRequest(
-                model: step.model, messages: request.messages,
-                maxTokens: min(request.maxTokens, step.model.maxTokens),
-                temperature: request.temperature, deadline: attemptDeadline
-            )
-            let outcome = await invoker.invoke(providerRequest)
-            let end = clock.now()
-            recorder.record(walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end))
-            if case .success(let response) = outcome {
-                return .success(walk.result(served: step.model, response: response, at: end))
+        let tried = plan.triedSteps
+        if tried.isEmpty, !plan.steps.isEmpty {
+            let retryAt = resilience?.earliestReopening(plan.steps)
+            return .failure(walk.failure(.allBreakersOpen(retryAt: retryAt), at: start))
+        }
+        var generator = SystemRandomNumberGenerator()
+        for (index, step) in tried.enumerated() {
+            var retryIndex = 0
+            while true {
+                let now = clock.now()
+                guard now < deadline else {
+                    walk.skip(tried[index...], reason: .skippedByDeadline)
+                    return .failure(walk.failure(.deadlineExceeded, at: now))
+                }
+                if Task.isCancelled { return .failure(walk.failure(.cancelled, at: now)) }
+                var permit: BreakerPermit?
+                if let resilience, step.reason != .panicProbe {
+                    guard case .allowed(let granted) = resilience.acquire(step.model, at: now) else {
+                        // The breaker moved since planning (another request tripped it or took the probe).
+                        walk.skip(step, reason: .open)
+                        break
+                    }
+                    permit = granted
+                }
+                let outcome = await invoke(step.model, request: request, deadline: deadline, at: now)
+                let end = clock.now()
+                let record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end)
+                resilience?.observe(step.model, record.callOutcome, permit: permit, at: end)
+                recorder.record(record)
+                switch outcome {
+                case .success(let response):
+                    return .success(walk.result(served: step.model, response: response, at: end))
+                case .failure(let failure):
+                    guard let wait = retryWait(after: failure, step: step, retryIndex: retryIndex, deadline: deadline, at: end, using: &generator)
+                    else { break }
+                    retryIndex += 1
+                    try? await clock.sleep(until: end.adding(millis: wait))
+                    continue
+                }
+                break
             }
         }
         let end = clock.now()
+        if Task.isCancelled { return .failure(walk.failure(.cancelled, at: end)) }
         return .failure(walk.failure(end >= deadline ? .deadlineExceeded : .allModelsFailed, at: end))
     }
-}
 
-/// The bookkeeping of one walk down a chain.
-struct ChainWalk {
-    let request: CompletionRequest
-    let plan: RoutePlan
-    let start: Moment
-    var attempts: [AttemptSummary] = []
-    var failedModels: Set<String> = []
-
-    init(request: CompletionRequest, plan: RoutePlan, start: Moment) {
-        self.request = request
-        self.plan = plan
-        self.start = start
-        attempts.reserveCapacity(plan.steps.count)
-    }
-
-    /// Adds the attempt to the summary and returns its call-log row.
-    mutating func record(
-        _ model: ModelConfig, outcome: Result<ProviderResponse, ProviderFailure>, startedAt: Moment, endedAt: Moment
-    ) -> AttemptRecord {
-        let latency = endedAt.millis(since: startedAt)
-        let summary: AttemptSummary
-        switch outcome {
-        case .success(let response):
-            summary = AttemptSummary(
-                model: model.name, provider: model.provider, success: true, errorType: nil,
-                httpStatus: response.httpStatus, latencyMs: latency, usage: response.usage,
-                costUSD: model.cost(of: response.usage), message: nil
+    private func invoke(
+        _ model: ModelConfig, request: CompletionRequest, deadline: Moment, at now: Moment
+    ) async -> Result<ProviderResponse, ProviderFailure> {
+        let attemptDeadline = model.timeoutMs.map { min(deadline, now.adding(millis: $0)) } ?? deadline
+        return await invoker.invoke(
+            ProviderRequest(
+                model: model, messages: request.messages, maxTokens: min(request.maxTokens, model.maxTokens),
+                temperature: request.temperature, deadline: attemptDeadline
             )
-        case .failure(let failure):
-            failedModels.insert(model.name)
-            summary = AttemptSummary(
-                model: model.name, provider: model.provider, success: false, errorType: failure.type,
-                httpStatus: failure.httpStatus, latencyMs: latency, usage: failure.usage,
-                costUSD: model.cost(of: failure.usage), message: failure.message
-            )
-        }
-        let index = attempts.count
-        attempts.append(summary)
-        return AttemptRecord(
-            requestID: request.requestID, task: request.task, chain: plan.chain, model: model.name,
-            provider: model.provider, attemptIndex: index, startedAtMillis: startedAt.unixMillis,
-            latencyMs: latency, success: summary.success, errorType: summary.errorType,
-            httpStatus: summary.httpStatus, usage: summary.usage, costUSD: summary.costUSD,
-            metadataJSON: request.metadataJSON
         )
     }
 
-    func result(served model: ModelConfig, response: ProviderResponse, at end: Moment) -> CompletionResult {
-        CompletionResult(
-            requestID: request.requestID, content: response.content, model: model, task: request.task,
-            chain: plan.chain, fallbackCount: failedModels.subtracting([model.name]).count,
-            latencyMs: end.millis(since: start), attempts: attempts, usage: response.usage,
-            costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finishReason: response.finishReason
-        )
-    }
-
-    func failure(_ kind: RouteFailure.Kind, at end: Moment) -> RouteFailure {
-        RouteFailure(
-            kind: kind, requestID: request.requestID, task: request.task, chain: plan.chain,
-            attempts: attempts, latencyMs: end.millis(since: start)
-        )
+    /// How long to wait before retrying the same model, or `nil` to move on at once.
+    private func retryWait(
+        after failure: ProviderFailure, step: RouteStep, retryIndex: Int, deadline: Moment, at now: Moment,
+        using generator: inout SystemRandomNumberGenerator
+    ) -> Int64? {
+        guard let resilience, step.reason != .panicProbe else { return nil }
+        let remaining = deadline.millis(since: now)
+        guard let wait = resilience.retry.decide(after: failure, retryIndex: retryIndex, remainingMs: remaining, using: &generator),
+            resilience.budget.allowsRetry(provider: step.model.provider)
+        else { return nil }
+        return wait
     }
 }

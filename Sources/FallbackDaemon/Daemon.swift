@@ -36,11 +36,20 @@ public struct Daemon {
         let callLog = try CallLog(path: config.databasePath, logger: logger)
         let transport = HTTPTransport(group: group, logger: logger)
         let registry = ProviderRegistry.make(settings: config.providers, transport: transport, clock: clock)
-        let router = Router(pool: config.pool, invoker: registry, recorder: callLog, clock: clock)
+        let settings = config.resilience
+        let resilience = Resilience(
+            breakers: BreakerBoard(policies: settings.breakerOverrides, defaultPolicy: settings.breaker),
+            health: HealthBoard(policy: settings.health),
+            budget: RetryBudget(maxTokens: settings.budgetTokens, tokenRatio: settings.budgetRatio),
+            retry: settings.retry, whenAllOpen: settings.whenAllOpen
+        )
+        let stateStore = try ResilienceStateStore(path: config.databasePath, logger: logger)
+        restore(resilience, from: stateStore, clock: clock)
+        let router = Router(pool: config.pool, invoker: registry, recorder: callLog, resilience: resilience, clock: clock)
         let gate = InFlightGate(maxInFlight: config.maxInFlight)
         let connections = ConnectionRegistry()
         let methods = DaemonMethods(
-            router: router, config: config, socketPath: socketPath, gate: gate, registry: connections,
+            router: router, resilience: resilience, config: config, socketPath: socketPath, gate: gate, registry: connections,
             callLog: callLog, clock: clock, startedAt: clock.now()
         )
         let server = SocketServer(
@@ -48,7 +57,10 @@ public struct Daemon {
             maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: connections,
             logger: logger, onListening: onListening
         )
-        let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs))
+        let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs), logger: logger) {
+            let state = ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots())
+            await stateStore.save(state, nowMillis: clock.now().unixMillis)
+        }
         let services = ServiceGroup(
             configuration: .init(
                 services: [
@@ -72,11 +84,32 @@ public struct Daemon {
         } catch {
             await transport.shutdown()
             await callLog.close()
+            stateStore.close()
             throw error
         }
         await transport.shutdown()
         await callLog.close()
+        stateStore.close()
         logger.info("fallbackd stopped", metadata: ["store.written": "\(callLog.stats.writtenCount)"])
+    }
+}
+
+extension Daemon {
+    /// Puts saved breakers and health buckets back: an open breaker stays open across a restart.
+    func restore(_ resilience: Resilience, from store: ResilienceStateStore, clock: any FallbackClock) {
+        do {
+            let state = try store.load()
+            let now = clock.now()
+            resilience.breakers.restore(state.breakers, now: now)
+            resilience.health.restore(state.health, at: now)
+            let open = state.breakers.filter { $0.value.phase == .open || $0.value.phase == .isolated }.map(\.key).sorted()
+            logger.info(
+                "restored breaker and health state",
+                metadata: ["store.breakers": "\(state.breakers.count)", "breaker.open": "\(open.joined(separator: ","))"]
+            )
+        } catch {
+            logger.error("could not load breaker and health state; starting fresh", metadata: ["store.error": "\(error)"])
+        }
     }
 }
 

@@ -53,7 +53,35 @@ public enum CallLogSchema {
     /// Every migration, in order. Append new versions at the end; never edit a released one.
     public static let migrations: [Migration] = [
         Migration(version: 1, summary: "model_calls call log", sql: createCallLog),
+        Migration(version: 2, summary: "breaker_state and health_buckets", sql: createResilienceState),
     ]
+
+    /// Version 2: what the resilience engine restores at start. Times are wall-clock unix millis.
+    static let createResilienceState = """
+        CREATE TABLE IF NOT EXISTS breaker_state (
+            model_name TEXT PRIMARY KEY,
+            phase TEXT NOT NULL,
+            open_until_ms INTEGER,
+            level INTEGER NOT NULL,
+            trips INTEGER NOT NULL,
+            consecutive_failures INTEGER NOT NULL,
+            misconfigured INTEGER NOT NULL,
+            last_failure_ms INTEGER,
+            closed_since_ms INTEGER,
+            last_trip_reason TEXT,
+            window TEXT NOT NULL,
+            updated_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS health_buckets (
+            model_name TEXT NOT NULL,
+            bucket_start_ms INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            successes INTEGER NOT NULL,
+            latency_sum_ms INTEGER NOT NULL,
+            histogram TEXT NOT NULL,
+            PRIMARY KEY (model_name, bucket_start_ms)
+        );
+        """
 
     /// The version this build writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

@@ -73,9 +73,10 @@ struct DaemonServerTests {
         #expect(await harness.stop() == nil)
         let reader = try CallLogReader(path: harness.databasePath)
         let rows = try reader.rows(requestID: requestID)
-        #expect(rows.map(\.modelName) == ["broken", "fast"])
-        #expect(rows.map(\.success) == [false, true])
-        #expect(rows.map(\.attemptIndex) == [0, 1])
+        // server_error is retryable: one retry on `broken`, then the fallback.
+        #expect(rows.map(\.modelName) == ["broken", "broken", "fast"])
+        #expect(rows.map(\.success) == [false, false, true])
+        #expect(rows.map(\.attemptIndex) == [0, 1, 2])
         #expect(rows.first?.task == "no-such-task")
         reader.close()
     }

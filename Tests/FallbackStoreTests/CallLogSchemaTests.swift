@@ -10,8 +10,12 @@ struct CallLogSchemaTests {
         let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
         let db = try SQLiteConnection(path: dir.path())
         #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
-        #expect(try CallLogSchema.userVersion(of: db) == 1)
-        #expect(CallLogSchema.currentVersion == 1)
+        #expect(try CallLogSchema.userVersion(of: db) == 2)
+        #expect(CallLogSchema.currentVersion == 2)
+        let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        var tableNames: [String] = []
+        while try tables.step() { tableNames.append(tables.text(at: 0) ?? "") }
+        #expect(tableNames == ["breaker_state", "health_buckets", "model_calls"])
 
         let info = try db.prepare("PRAGMA table_info(model_calls)")
         var columns: [(String, String)] = []
@@ -31,7 +35,7 @@ struct CallLogSchemaTests {
         #expect(names == ["model_calls_model_ts", "model_calls_request", "model_calls_task_ts", "model_calls_ts"])
         #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls'")?.contains("AUTOINCREMENT") == true)
         // synchronous=NORMAL is per connection: check the writer's own setting through a fresh apply.
-        #expect(try CallLogSchema.apply(to: db) == 1)
+        #expect(try CallLogSchema.apply(to: db) == 2)
         #expect(try db.scalarInt("PRAGMA synchronous") == 1)
         await log.close()
     }

@@ -54,10 +54,15 @@ public enum ConfigLoader {
         guard var modelsTable = try top.subtable("models"), !modelsTable.table.keys.isEmpty else {
             throw ConfigError(key: "models", "at least one [models.NAME] table is required")
         }
+        var resilience = try ResilienceConfigParser.parse(&top)
         var models: [ModelConfig] = []
         for name in modelsTable.table.keys.sorted() {
             guard var reader = try modelsTable.subtable(name) else { continue }
             models.append(try parseModel(&reader, name: name, providers: providersByName))
+            if var breaker = try reader.subtable("breaker") {
+                resilience.breakerOverrides[name] = try ResilienceConfigParser.breakerPolicy(&breaker, base: resilience.breaker)
+                try breaker.rejectUnknownKeys()
+            }
             try reader.rejectUnknownKeys()
         }
 
@@ -79,7 +84,7 @@ public enum ConfigLoader {
         return DaemonConfig(
             socketPath: socket, databasePath: database, flushIntervalMs: Int64(flush), maxLineBytes: maxLine,
             maxInFlight: maxInFlight, shutdownGraceMs: Int64(grace), logLevel: level, providers: providers,
-            pool: pool, warnings: warnings
+            pool: pool, resilience: resilience, warnings: warnings
         )
     }
 

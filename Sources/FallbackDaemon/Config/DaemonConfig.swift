@@ -14,6 +14,7 @@ public struct DaemonConfig: Sendable {
     public var logLevel: Logger.Level
     public var providers: [ProviderSettings]
     public var pool: ModelPool
+    public var resilience: ResilienceConfig
     /// Problems that do not stop the daemon (a key variable not set): logged at start.
     public var warnings: [String]
 

@@ -31,10 +31,11 @@ struct TOMLReader {
         return text
     }
 
-    mutating func int(_ name: String, min lower: Int = .min) throws(ConfigError) -> Int? {
+    mutating func int(_ name: String, min lower: Int = .min, max upper: Int = .max) throws(ConfigError) -> Int? {
         guard let raw = value(name) else { return nil }
         guard let number = raw.int else { throw ConfigError(key: key(name), "must be an integer") }
         guard number >= lower else { throw ConfigError(key: key(name), "must be at least \(lower)") }
+        guard number <= upper else { throw ConfigError(key: key(name), "must be at most \(upper)") }
         return number
     }
 

@@ -10,6 +10,7 @@ import Synchronization
 /// The method table: `ping`, `status`, `models`, `chains`, `complete`.
 struct DaemonMethods: Sendable {
     let router: Router
+    let resilience: Resilience
     let config: DaemonConfig
     let socketPath: String
     let gate: InFlightGate
@@ -32,6 +33,10 @@ struct DaemonMethods: Sendable {
         let router = self.router
         let pool = config.pool
         let ids = requestIDs
+        let clock = self.clock
+        ResilienceMethods(
+            router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
+        ).register(in: &table)
         table.register("complete", .deferred { params in
             let parsed = Result { () throws(RPCError) -> CompletionRequest in
                 try CompleteParams.parse(params, pool: pool, requestID: ids.next())
@@ -41,8 +46,8 @@ struct DaemonMethods: Sendable {
                 return .failure(.internalError("unreachable"))
             }
             switch await router.execute(request) {
-            case .success(let result): return .success(ResultEncoding.result(result))
-            case .failure(let failure): return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs))
+            case .success(let result): return .success(ResultEncoding.result(result, clock: clock))
+            case .failure(let failure): return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs, clock: clock))
             }
         })
         return table

@@ -3,7 +3,7 @@ import FallbackRPC
 
 /// Turns router results into the wire shapes docs/protocol.md promises.
 enum ResultEncoding {
-    static func result(_ result: CompletionResult) -> JSON {
+    static func result(_ result: CompletionResult, clock: any FallbackClock) -> JSON {
         [
             "content": .string(result.content),
             "model_used": .string(result.model.name),
@@ -19,16 +19,35 @@ enum ResultEncoding {
             "cost_usd": .double(result.costUSD),
             "finish_reason": .optional(result.finishReason),
             "request_id": .string(result.requestID),
+            "route": route(result.route, clock: clock),
         ]
     }
 
-    static func error(_ failure: RouteFailure, timeoutMs: Int64) -> RPCError {
-        let data: JSON = [
+    /// Each model of a chain with its place and reason; `until` for open breakers.
+    static func route(_ steps: [RouteStep], clock: any FallbackClock) -> JSON {
+        let now = clock.now()
+        return .array(steps.enumerated().map { place, step in
+            var entry: JSON = [
+                "model": .string(step.model.name),
+                "place": .int(place + 1),
+                "reason": .string(step.reason.rawValue),
+            ]
+            if let until = step.until {
+                entry["until"] = .string(TimeText.iso(until, now: now))
+                entry["until_ms"] = .int(Int(TimeText.unixMillis(until, now: now)))
+            }
+            return entry
+        })
+    }
+
+    static func error(_ failure: RouteFailure, timeoutMs: Int64, clock: any FallbackClock) -> RPCError {
+        var data: JSON = [
             "request_id": .string(failure.requestID),
             "task": .string(failure.task),
             "chain": .string(failure.chain),
             "latency_ms": .int(Int(failure.latencyMs)),
             "attempts": attempts(failure.attempts),
+            "route": route(failure.route, clock: clock),
         ]
         let tried = failure.attempts.count
         switch failure.kind {
@@ -45,6 +64,15 @@ enum ResultEncoding {
             )
         case .cancelled:
             return RPCError(code: RPCErrorCode.shuttingDown, message: "request cancelled", data: data)
+        case .allBreakersOpen(let retryAt):
+            let now = clock.now()
+            let wait = retryAt.map { max(0, $0.nanos - now.nanos) / 1_000_000 }
+            data["retry_after_ms"] = .optional(wait.map { Int($0) })
+            let hint = wait.map { "; retry in \($0) ms" } ?? ""
+            return RPCError(
+                code: RPCErrorCode.allBreakersOpen,
+                message: "every model of chain \(failure.chain) has an open breaker\(hint)", data: data
+            )
         }
     }
 

@@ -1,0 +1,94 @@
+import Synchronization
+
+/// Every model's circuit breaker behind one `Mutex`; the router and the RPC methods share it.
+///
+/// A breaker is created on first use of a model name, with that model's policy or the default one.
+/// Each call holds the lock only for the O(1) work of one breaker (`statuses`, `snapshots` and `restore`
+/// walk them all), never across I/O.
+public final class BreakerBoard: Sendable {
+    private let policies: [String: BreakerPolicy]
+    private let defaultPolicy: BreakerPolicy
+    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+
+    /// A board whose breakers use `policies[model]` when present, else `defaultPolicy`.
+    public init(policies: [String: BreakerPolicy] = [:], defaultPolicy: BreakerPolicy = .default) {
+        self.policies = policies
+        self.defaultPolicy = defaultPolicy
+    }
+
+    /// The policy `model`'s breaker uses.
+    public func policy(for model: String) -> BreakerPolicy {
+        policies[model] ?? defaultPolicy
+    }
+
+    /// Asks to call `model` now; see `CircuitBreaker.acquire(at:)`.
+    public func acquire(_ model: String, at now: Moment) -> BreakerDecision {
+        withBreaker(model) { $0.acquire(at: now) }
+    }
+
+    /// Records a finished call of `model` made under `permit`; see `CircuitBreaker.record(_:permit:at:)`.
+    @discardableResult
+    public func record(_ model: String, _ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
+        withBreaker(model) { $0.record(outcome, permit: permit, at: now) }
+    }
+
+    /// Records an outcome seen outside fallbackd; see `CircuitBreaker.recordExternal(_:at:)`.
+    @discardableResult
+    public func recordExternal(_ model: String, _ outcome: CallOutcome, at now: Moment) -> Bool {
+        withBreaker(model) { $0.recordExternal(outcome, at: now) }
+    }
+
+    /// `model`'s breaker as of `now`.
+    public func status(_ model: String, at now: Moment) -> BreakerStatus {
+        withBreaker(model) { $0.status(at: now) }
+    }
+
+    /// Every breaker created so far, plus one for each model with its own policy, as of `now`.
+    public func statuses(at now: Moment) -> [String: BreakerStatus] {
+        breakers.withLock { all in
+            for (model, policy) in policies where all[model] == nil {
+                all[model] = CircuitBreaker(policy: policy)
+            }
+            var result: [String: BreakerStatus] = [:]
+            result.reserveCapacity(all.count)
+            for model in all.keys {
+                if let status = all[model]?.status(at: now) { result[model] = status }
+            }
+            return result
+        }
+    }
+
+    /// Operator reset of `model`'s breaker.
+    public func reset(_ model: String, at now: Moment) {
+        withBreaker(model) { $0.reset(at: now) }
+    }
+
+    /// Operator isolation of `model`'s breaker: rejected until `reset`.
+    public func isolate(_ model: String, at now: Moment) {
+        withBreaker(model) { $0.isolate(at: now) }
+    }
+
+    /// Every breaker's persistent state.
+    public func snapshots() -> [String: BreakerSnapshot] {
+        breakers.withLock { all in all.mapValues { $0.snapshot() } }
+    }
+
+    /// Replaces the named breakers with restored ones (each with its model's policy); others are untouched.
+    /// Permits handed out by a replaced breaker become stale.
+    public func restore(_ snapshots: [String: BreakerSnapshot], now: Moment) {
+        breakers.withLock { all in
+            for (model, snapshot) in snapshots {
+                var restored = CircuitBreaker(policy: policy(for: model), restoring: snapshot, now: now)
+                if let previous = all[model] { restored.invalidatePermits(after: previous.generation) }
+                all[model] = restored
+            }
+        }
+    }
+
+    /// Runs `body` on `model`'s breaker under the lock, creating the breaker on first use.
+    private func withBreaker<Result: Sendable>(_ model: String, _ body: (inout CircuitBreaker) -> Result) -> Result {
+        breakers.withLock { all in
+            body(&all[model, default: CircuitBreaker(policy: policy(for: model))])
+        }
+    }
+}

@@ -1,0 +1,110 @@
+extension CircuitBreaker {
+    /// Records a finished call made under `permit`.
+    ///
+    /// Ignored (false) when the permit is from an older generation. Outcomes whose error type does not reflect
+    /// the model's health (cancelled, invalid_request, context_length, content_filter) are excluded: they only
+    /// release a half-open probe slot (false). Otherwise the outcome counts (true): while closed against the trip
+    /// rules; in half-open as the probe's verdict.
+    @discardableResult
+    public mutating func record(_ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
+        refresh(at: now)
+        guard permit.generation == generation else { return false }
+        switch phase {
+        case .closed:
+            guard outcome.reflectsModelHealth else { return false }
+            countClosed(outcome, at: now)
+            return true
+        case .halfOpen:
+            probesInFlight = max(0, probesInFlight - 1)
+            guard outcome.reflectsModelHealth else { return false }
+            judgeProbe(outcome, at: now)
+            return true
+        case .open, .isolated:
+            return false
+        }
+    }
+
+    /// Records an outcome seen outside fallbackd (the `report` method) as if a permit had been taken `now`.
+    ///
+    /// Closed: counts like a call fallbackd made. Half-open: used as a probe when a probe slot is free
+    /// (otherwise ignored). Open or isolated: ignored (false). Excluded outcomes never count.
+    @discardableResult
+    public mutating func recordExternal(_ outcome: CallOutcome, at now: Moment) -> Bool {
+        refresh(at: now)
+        guard outcome.reflectsModelHealth else { return false }
+        switch phase {
+        case .closed:
+            countClosed(outcome, at: now)
+            return true
+        case .halfOpen:
+            guard probesInFlight < max(1, policy.halfOpenProbes) else { return false }
+            judgeProbe(outcome, at: now)
+            return true
+        case .open, .isolated:
+            return false
+        }
+    }
+
+    /// Adds a closed-period outcome to the counters and trips when a rule says so.
+    mutating func countClosed(_ outcome: CallOutcome, at now: Moment) {
+        let slow = policy.isSlow(outcome)
+        window.append(OutcomeWindow.code(failed: !outcome.success, slow: slow))
+        if outcome.success {
+            consecutiveFailures = 0
+        } else {
+            consecutiveFailures += 1
+            lastFailureAt = now
+        }
+        if outcome.errorType == .auth {
+            openMisconfigured(at: now)
+        } else if let reason = tripReason() {
+            trip(at: now, reason: reason)
+        }
+    }
+
+    /// The result of a half-open probe: a healthy, timely success closes; anything else reopens one level up.
+    mutating func judgeProbe(_ outcome: CallOutcome, at now: Moment) {
+        if !outcome.success {
+            lastFailureAt = now
+            if outcome.errorType == .auth {
+                openMisconfigured(at: now)
+            } else {
+                trip(at: now, reason: "probe failed")
+            }
+        } else if policy.isSlow(outcome), let limit = policy.slowCallMs {
+            trip(at: now, reason: "probe slow: \(outcome.latencyMs) ms > \(limit) ms")
+        } else {
+            close(at: now)
+        }
+    }
+
+    /// An auth failure: the key or configuration is wrong, so open at once for the long auth duration.
+    /// The level is left alone: this is not the model flapping.
+    mutating func openMisconfigured(at now: Moment) {
+        open(for: max(0, policy.authOpenMs), at: now, reason: "auth: misconfigured", misconfigured: true)
+    }
+
+    /// Which trip rule, if any, the closed-period counters now meet.
+    func tripReason() -> String? {
+        let rule = policy.consecutiveFailures
+        if rule > 0, consecutiveFailures >= rule {
+            return "\(consecutiveFailures) consecutive failures"
+        }
+        guard window.count >= policy.effectiveMinimumCalls else { return nil }
+        if let threshold = policy.failureRateThreshold, window.failureRate >= threshold {
+            return "failure rate \(Self.format(window.failureRate)) >= \(threshold) over \(window.count) calls"
+        }
+        if let limit = policy.slowCallMs, window.slowRate >= policy.slowCallRateThreshold {
+            return "slow calls: rate \(Self.format(window.slowRate)) >= \(policy.slowCallRateThreshold)"
+                + " over \(window.count) calls slower than \(limit) ms"
+        }
+        return nil
+    }
+
+    /// A rate with two decimals ("0.55"), without Foundation.
+    static func format(_ rate: Double) -> String {
+        let hundredths = Int((rate * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}

@@ -1,0 +1,150 @@
+/// One model's circuit breaker: a value-type state machine with no locks and no timers.
+///
+/// - closed: calls flow and their outcomes count against the policy's trip rules;
+/// - open: calls are rejected until `openUntil`; open -> half-open is decided lazily whenever the breaker
+///   is read (`acquire`, `status`, `record`, `recordExternal`) at or after `openUntil`;
+/// - half-open: up to `halfOpenProbes` probe permits are out at a time; the first counted probe result
+///   decides (success closes, failure reopens with a longer duration); an excluded probe frees its slot;
+/// - isolated: an operator took the model out; rejected until `reset`.
+///
+/// Every phase change bumps `generation` (as in gobreaker): a result recorded with a permit taken under an
+/// earlier generation is ignored, so a slow call that started before a trip cannot close or count against
+/// the breaker afterwards. Durations grow with each re-trip (`level`) and shrink back while the model stays
+/// healthy; both are computed from the `Moment`s passed in.
+public struct CircuitBreaker: Sendable {
+    /// The rules; changing it keeps the newest calls of the window.
+    public var policy: BreakerPolicy {
+        didSet { window = window.resized(to: policy.effectiveWindowSize) }
+    }
+    /// Bumped by every phase change; permits from an older generation are stale.
+    public internal(set) var generation: UInt64 = 0
+
+    var phase: BreakerPhase = .closed
+    var openUntil: Moment?
+    var window: OutcomeWindow
+    var consecutiveFailures = 0
+    var trips = 0
+    var level = 0
+    var misconfigured = false
+    var lastFailureAt: Moment?
+    /// Start of the healthy period the level shrinks over; `nil` before the first close.
+    var closedSince: Moment?
+    var lastTripReason: String?
+    var probesInFlight = 0
+
+    /// A closed breaker with an empty window.
+    public init(policy: BreakerPolicy) {
+        self.policy = policy
+        window = OutcomeWindow(capacity: policy.effectiveWindowSize)
+    }
+
+    /// Asks to call the model now. Closed: always allowed. Open: rejected until `openUntil`, then half-open.
+    /// Half-open: a probe permit while fewer than `halfOpenProbes` are out, else rejected. Isolated: rejected.
+    public mutating func acquire(at now: Moment) -> BreakerDecision {
+        refresh(at: now)
+        switch phase {
+        case .closed:
+            return .allowed(BreakerPermit(generation: generation, isProbe: false))
+        case .open:
+            return .rejected(phase: .open, until: openUntil)
+        case .halfOpen:
+            guard probesInFlight < max(1, policy.halfOpenProbes) else { return .rejected(phase: .halfOpen, until: nil) }
+            probesInFlight += 1
+            return .allowed(BreakerPermit(generation: generation, isProbe: true))
+        case .isolated:
+            return .rejected(phase: .isolated, until: nil)
+        }
+    }
+
+    /// The breaker as of `now` (mutating: may move open -> half-open and shrink the level).
+    public mutating func status(at now: Moment) -> BreakerStatus {
+        refresh(at: now)
+        let enough = window.count >= policy.effectiveMinimumCalls
+        return BreakerStatus(
+            phase: phase,
+            openUntil: phase == .open ? openUntil : nil,
+            consecutiveFailures: consecutiveFailures,
+            failureRate: enough ? window.failureRate : nil,
+            slowRate: enough && policy.slowCallMs != nil ? window.slowRate : nil,
+            callsInWindow: window.count,
+            trips: trips,
+            level: level,
+            misconfigured: misconfigured,
+            lastFailureAt: lastFailureAt,
+            lastTripReason: lastTripReason,
+            probesInFlight: phase == .halfOpen ? probesInFlight : 0
+        )
+    }
+
+    /// Operator reset: closed, window and consecutive count cleared, level 0, not misconfigured, not isolated.
+    /// Outstanding permits become stale. `trips` and `lastTripReason` are kept as history.
+    public mutating func reset(at now: Moment) {
+        close(at: now)
+        level = 0
+    }
+
+    /// Operator isolation: every acquire is rejected until `reset`; outstanding permits become stale.
+    public mutating func isolate(at now: Moment) {
+        transition(to: .isolated)
+        lastTripReason = "isolated by operator"
+    }
+
+    // MARK: - Transitions
+
+    /// Applies what time alone decides: open -> half-open at `openUntil`, and the level shrinking while closed.
+    mutating func refresh(at now: Moment) {
+        switch phase {
+        case .open:
+            if let until = openUntil, now < until { return }
+            transition(to: .halfOpen)
+        case .closed:
+            shrinkLevel(at: now)
+        case .halfOpen, .isolated:
+            return
+        }
+    }
+
+    /// While closed, each full open duration of the current level that passes without a trip lowers it by one.
+    mutating func shrinkLevel(at now: Moment) {
+        guard level > 0, var since = closedSince else { return }
+        while level > 0 {
+            let next = since.adding(millis: policy.openDuration(level: level))
+            guard now >= next else { break }
+            level -= 1
+            since = next
+        }
+        closedSince = since
+    }
+
+    /// Enters `phase`: new generation, counters of the closed period and probe slots cleared.
+    mutating func transition(to newPhase: BreakerPhase) {
+        phase = newPhase
+        generation &+= 1
+        openUntil = nil
+        probesInFlight = 0
+        consecutiveFailures = 0
+        window.removeAll()
+    }
+
+    /// Closes: a fresh closed period starting `now`.
+    mutating func close(at now: Moment) {
+        transition(to: .closed)
+        closedSince = now
+        misconfigured = false
+    }
+
+    /// Opens for `durationMs` from `now`, counting a trip.
+    mutating func open(for durationMs: Int64, at now: Moment, reason: String, misconfigured flagged: Bool) {
+        transition(to: .open)
+        openUntil = now.adding(millis: durationMs)
+        trips += 1
+        lastTripReason = reason
+        misconfigured = flagged
+    }
+
+    /// A trip or a failed probe: one level up (capped), open for that level's duration.
+    mutating func trip(at now: Moment, reason: String) {
+        level = min(level + 1, policy.maxLevel)
+        open(for: policy.openDuration(level: level), at: now, reason: reason, misconfigured: false)
+    }
+}

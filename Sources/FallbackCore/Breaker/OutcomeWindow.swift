@@ -1,0 +1,72 @@
+/// The count-based sliding window of a breaker: the last `capacity` counted calls in a fixed ring,
+/// with running failure and slow counts so every rate is O(1).
+struct OutcomeWindow: Sendable {
+    /// Code bit for a failed call.
+    static let failureBit: UInt8 = 1
+    /// Code bit for a slow call.
+    static let slowBit: UInt8 = 2
+
+    private(set) var capacity: Int
+    private var ring: [UInt8]
+    /// Index of the oldest entry.
+    private var head = 0
+    private(set) var count = 0
+    private(set) var failures = 0
+    private(set) var slowCalls = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        ring = Array(repeating: 0, count: self.capacity)
+    }
+
+    /// The code of one call: 0 success, 1 failure, 2 slow success, 3 slow failure.
+    static func code(failed: Bool, slow: Bool) -> UInt8 {
+        (failed ? failureBit : 0) | (slow ? slowBit : 0)
+    }
+
+    /// Adds a call, pushing out the oldest once full.
+    mutating func append(_ code: UInt8) {
+        let code = code & (Self.failureBit | Self.slowBit)
+        if count == capacity {
+            adjust(ring[head], by: -1)
+            ring[head] = code
+            head = (head + 1) % capacity
+        } else {
+            ring[(head + count) % capacity] = code
+            count += 1
+        }
+        adjust(code, by: 1)
+    }
+
+    /// Forgets every call (the next closed period starts clean).
+    mutating func removeAll() {
+        head = 0
+        count = 0
+        failures = 0
+        slowCalls = 0
+    }
+
+    /// The calls, oldest first.
+    var codes: [UInt8] {
+        (0..<count).map { ring[(head + $0) % capacity] }
+    }
+
+    /// A window of `capacity` holding the newest of `codes` (given oldest first).
+    init(capacity: Int, codes: [UInt8]) {
+        self.init(capacity: capacity)
+        for code in codes.suffix(self.capacity) { append(code) }
+    }
+
+    /// The same calls in a window of another size (keeping the newest).
+    func resized(to newCapacity: Int) -> OutcomeWindow {
+        max(1, newCapacity) == capacity ? self : OutcomeWindow(capacity: newCapacity, codes: codes)
+    }
+
+    var failureRate: Double { count == 0 ? 0 : Double(failures) / Double(count) }
+    var slowRate: Double { count == 0 ? 0 : Double(slowCalls) / Double(count) }
+
+    private mutating func adjust(_ code: UInt8, by delta: Int) {
+        if code & Self.failureBit != 0 { failures += delta }
+        if code & Self.slowBit != 0 { slowCalls += delta }
+    }
+}

@@ -1,0 +1,84 @@
+/// The bookkeeping of one walk down a chain: attempts, failed models, and the final route.
+struct ChainWalk {
+    let request: CompletionRequest
+    let plan: RoutePlan
+    let start: Moment
+    var attempts: [AttemptSummary] = []
+    var failedModels: Set<String> = []
+    /// The plan's steps, with reasons updated as the walk passes models over.
+    var route: [RouteStep]
+
+    init(request: CompletionRequest, plan: RoutePlan, start: Moment) {
+        self.request = request
+        self.plan = plan
+        self.start = start
+        route = plan.steps
+        attempts.reserveCapacity(plan.steps.count)
+    }
+
+    /// Marks a planned step as passed over.
+    mutating func skip(_ step: RouteStep, reason: RouteReason) {
+        guard let index = route.firstIndex(where: { $0.model.name == step.model.name }) else { return }
+        guard !attempts.contains(where: { $0.model == step.model.name }) else { return }
+        route[index].reason = reason
+    }
+
+    mutating func skip(_ steps: ArraySlice<RouteStep>, reason: RouteReason) {
+        for step in steps { skip(step, reason: reason) }
+    }
+
+    /// Adds the attempt to the summary and returns its call-log row.
+    mutating func record(
+        _ model: ModelConfig, outcome: Result<ProviderResponse, ProviderFailure>, startedAt: Moment, endedAt: Moment
+    ) -> AttemptRecord {
+        let latency = endedAt.millis(since: startedAt)
+        let summary: AttemptSummary
+        switch outcome {
+        case .success(let response):
+            summary = AttemptSummary(
+                model: model.name, provider: model.provider, success: true, errorType: nil,
+                httpStatus: response.httpStatus, latencyMs: latency, usage: response.usage,
+                costUSD: model.cost(of: response.usage), message: nil
+            )
+        case .failure(let failure):
+            failedModels.insert(model.name)
+            summary = AttemptSummary(
+                model: model.name, provider: model.provider, success: false, errorType: failure.type,
+                httpStatus: failure.httpStatus, latencyMs: latency, usage: failure.usage,
+                costUSD: model.cost(of: failure.usage), message: failure.message
+            )
+        }
+        let index = attempts.count
+        attempts.append(summary)
+        return AttemptRecord(
+            requestID: request.requestID, task: request.task, chain: plan.chain, model: model.name,
+            provider: model.provider, attemptIndex: index, startedAtMillis: startedAt.unixMillis,
+            latencyMs: latency, success: summary.success, errorType: summary.errorType,
+            httpStatus: summary.httpStatus, usage: summary.usage, costUSD: summary.costUSD,
+            metadataJSON: request.metadataJSON
+        )
+    }
+
+    func result(served model: ModelConfig, response: ProviderResponse, at end: Moment) -> CompletionResult {
+        CompletionResult(
+            requestID: request.requestID, content: response.content, model: model, task: request.task,
+            chain: plan.chain, fallbackCount: failedModels.subtracting([model.name]).count,
+            latencyMs: end.millis(since: start), attempts: attempts, usage: response.usage,
+            costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finishReason: response.finishReason, route: route
+        )
+    }
+
+    func failure(_ kind: RouteFailure.Kind, at end: Moment) -> RouteFailure {
+        RouteFailure(
+            kind: kind, requestID: request.requestID, task: request.task, chain: plan.chain,
+            attempts: attempts, latencyMs: end.millis(since: start), route: route
+        )
+    }
+}
+
+extension AttemptRecord {
+    /// The outcome as the breaker and health window see it.
+    var callOutcome: CallOutcome {
+        CallOutcome(success: success, errorType: errorType, latencyMs: latencyMs)
+    }
+}

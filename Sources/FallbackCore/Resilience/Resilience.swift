@@ -1,0 +1,102 @@
+/// What to do when every model of a chain has an open breaker.
+public enum AllOpenBehavior: String, Sendable, Hashable {
+    /// Answer at once with -32003 and when to retry.
+    case failFast = "fail_fast"
+    /// Probe the model whose last failure is oldest (Envoy's panic mode).
+    case tryLeastRecent = "try_least_recent"
+}
+
+/// The resilience engine: breakers, health windows, retry policy and budget, behind one seam the
+/// router uses. Pure: every decision takes the moment it is made at.
+public final class Resilience: RoutePlanner, Sendable {
+    public let breakers: BreakerBoard
+    public let health: HealthBoard
+    public let budget: RetryBudget
+    public let retry: RetryPolicy
+    public let whenAllOpen: AllOpenBehavior
+
+    public init(
+        breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
+        retry: RetryPolicy = .default, whenAllOpen: AllOpenBehavior = .failFast
+    ) {
+        self.breakers = breakers
+        self.health = health
+        self.budget = budget
+        self.retry = retry
+        self.whenAllOpen = whenAllOpen
+    }
+
+    /// Healthy models in configured order, then degraded ones (the seed's rule), then the skipped.
+    public func plan(chain: String, models: [ModelConfig], at now: Moment) -> RoutePlan {
+        var healthy: [RouteStep] = []
+        var degraded: [RouteStep] = []
+        var skipped: [RouteStep] = []
+        for model in models {
+            let status = breakers.status(model.name, at: now)
+            switch status.phase {
+            case .open:
+                skipped.append(RouteStep(model: model, reason: .open, until: status.openUntil))
+            case .isolated:
+                skipped.append(RouteStep(model: model, reason: .isolated))
+            case .halfOpen:
+                let busy = status.probesInFlight >= breakers.policy(for: model.name).halfOpenProbes
+                if busy {
+                    skipped.append(RouteStep(model: model, reason: .probeBusy))
+                } else {
+                    healthy.append(RouteStep(model: model, reason: .halfOpenProbe))
+                }
+            case .closed:
+                if health.isDegraded(model.name, at: now) {
+                    degraded.append(RouteStep(model: model, reason: .degraded))
+                } else {
+                    healthy.append(RouteStep(model: model, reason: .healthy))
+                }
+            }
+        }
+        if healthy.isEmpty, degraded.isEmpty, whenAllOpen == .tryLeastRecent,
+            let index = leastRecentlyFailed(skipped, at: now)
+        {
+            var probe = skipped.remove(at: index)
+            probe.reason = .panicProbe
+            return RoutePlan(chain: chain, steps: [probe] + skipped)
+        }
+        return RoutePlan(chain: chain, steps: healthy + degraded + skipped)
+    }
+
+    /// Among open (not isolated) breakers, the one whose last failure is oldest.
+    func leastRecentlyFailed(_ steps: [RouteStep], at now: Moment) -> Int? {
+        let candidates = steps.indices.filter { steps[$0].reason == .open }
+        return candidates.min { lhs, rhs in
+            let left = breakers.status(steps[lhs].model.name, at: now).lastFailureAt?.nanos ?? .min
+            let right = breakers.status(steps[rhs].model.name, at: now).lastFailureAt?.nanos ?? .min
+            return left < right
+        }
+    }
+
+    /// Asks the model's breaker for a permit to call it now.
+    public func acquire(_ model: ModelConfig, at now: Moment) -> BreakerDecision {
+        breakers.acquire(model.name, at: now)
+    }
+
+    /// Feeds one finished call to the breaker (with its permit), the health window and the budget.
+    public func observe(_ model: ModelConfig, _ outcome: CallOutcome, permit: BreakerPermit?, at now: Moment) {
+        if let permit { breakers.record(model.name, outcome, permit: permit, at: now) }
+        health.record(model.name, outcome, at: now)
+        if outcome.reflectsModelHealth { budget.record(provider: model.provider, success: outcome.success) }
+    }
+
+    /// An outcome an app saw calling a provider itself (`report`): counts like one fallbackd saw.
+    /// Returns whether the breaker counted it (it ignores reports while open or isolated).
+    @discardableResult
+    public func report(_ model: ModelConfig, _ outcome: CallOutcome, at now: Moment) -> Bool {
+        let counted = breakers.recordExternal(model.name, outcome, at: now)
+        health.record(model.name, outcome, at: now)
+        if outcome.reflectsModelHealth { budget.record(provider: model.provider, success: outcome.success) }
+        return counted
+    }
+
+    /// The earliest moment any of `steps` lets a call through, for -32003's `retry_after_ms`.
+    public func earliestReopening(_ steps: [RouteStep]) -> Moment? {
+        steps.compactMap(\.until).min()
+    }
+}

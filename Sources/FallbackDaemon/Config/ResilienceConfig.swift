@@ -1,0 +1,76 @@
+import FallbackCore
+
+/// The `[breaker]`, `[health]` and `[retry]` sections, with per-model breaker overrides.
+public struct ResilienceConfig: Sendable {
+    public var breaker: BreakerPolicy = .default
+    /// `[models.NAME.breaker]` tables, already merged over `[breaker]`.
+    public var breakerOverrides: [String: BreakerPolicy] = [:]
+    public var whenAllOpen: AllOpenBehavior = .failFast
+    public var health: HealthPolicy = .default
+    public var retry: RetryPolicy = .default
+    public var budgetTokens: Double = 10
+    public var budgetRatio: Double = 0.1
+
+    public init() {}
+}
+
+enum ResilienceConfigParser {
+    static func parse(_ top: inout TOMLReader) throws(ConfigError) -> ResilienceConfig {
+        var config = ResilienceConfig()
+        if var breaker = try top.subtable("breaker") {
+            config.breaker = try breakerPolicy(&breaker, base: .default)
+            if let text = try breaker.string("when_all_open") {
+                guard let behavior = AllOpenBehavior(rawValue: text) else {
+                    throw ConfigError(key: breaker.key("when_all_open"), "must be \"fail_fast\" or \"try_least_recent\"")
+                }
+                config.whenAllOpen = behavior
+            }
+            try breaker.rejectUnknownKeys()
+        }
+        if var health = try top.subtable("health") {
+            var policy = HealthPolicy.default
+            policy.bucketSeconds = try health.int("bucket_seconds", min: 1) ?? policy.bucketSeconds
+            policy.degradedBelow = try health.double("degraded_below", min: 0, max: 1) ?? policy.degradedBelow
+            policy.minimumCalls = try health.int("minimum_calls", min: 1) ?? policy.minimumCalls
+            policy.reorderWindowMinutes = try health.int("reorder_window_minutes", min: 1, max: policy.spanMinutes)
+                ?? policy.reorderWindowMinutes
+            config.health = policy
+            try health.rejectUnknownKeys()
+        }
+        if var retry = try top.subtable("retry") {
+            var policy = RetryPolicy.default
+            policy.maxRetries = try retry.int("max_retries", min: 0) ?? policy.maxRetries
+            policy.baseDelayMs = Int64(try retry.int("base_delay_ms", min: 0) ?? Int(policy.baseDelayMs))
+            policy.maxDelayMs = Int64(try retry.int("max_delay_ms", min: 0) ?? Int(policy.maxDelayMs))
+            config.retry = policy
+            config.budgetTokens = try retry.double("budget_tokens", min: 1) ?? config.budgetTokens
+            config.budgetRatio = try retry.double("budget_ratio", min: 0, max: 1) ?? config.budgetRatio
+            try retry.rejectUnknownKeys()
+        }
+        return config
+    }
+
+    /// Reads breaker keys over `base`; used for `[breaker]` and `[models.NAME.breaker]`.
+    static func breakerPolicy(_ reader: inout TOMLReader, base: BreakerPolicy) throws(ConfigError) -> BreakerPolicy {
+        var policy = base
+        policy.consecutiveFailures = try reader.int("consecutive_failures", min: 0) ?? policy.consecutiveFailures
+        if let rate = try reader.double("failure_rate", min: 0, max: 1) {
+            policy.failureRateThreshold = rate == 0 ? nil : rate
+        }
+        policy.windowSize = try reader.int("window", min: 1) ?? policy.windowSize
+        policy.minimumCalls = try reader.int("minimum_calls", min: 1) ?? policy.minimumCalls
+        if let slow = try reader.int("slow_call_ms", min: 0) {
+            policy.slowCallMs = slow == 0 ? nil : Int64(slow)
+        }
+        policy.slowCallRateThreshold = try reader.double("slow_call_rate", min: 0, max: 1) ?? policy.slowCallRateThreshold
+        policy.openMs = Int64(try reader.int("open_ms", min: 1) ?? Int(policy.openMs))
+        policy.maxOpenMs = Int64(try reader.int("max_open_ms", min: 1) ?? Int(policy.maxOpenMs))
+        policy.backoffMultiplier = try reader.double("backoff_multiplier", min: 1, max: 100) ?? policy.backoffMultiplier
+        policy.halfOpenProbes = try reader.int("half_open_probes", min: 1) ?? policy.halfOpenProbes
+        policy.authOpenMs = Int64(try reader.int("auth_open_ms", min: 1) ?? Int(policy.authOpenMs))
+        guard policy.maxOpenMs >= policy.openMs else {
+            throw ConfigError(key: reader.key("max_open_ms"), "must be at least open_ms (\(policy.openMs))")
+        }
+        return policy
+    }
+}
