@@ -22,6 +22,7 @@ from typing import List, Optional
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
 
 from fallbackd_client import (  # noqa: E402
+    AllBreakersOpen,
     AllModelsFailed,
     DaemonUnavailable,
     DeadlineExceeded,
@@ -56,19 +57,31 @@ class Outcome:
     error: str = ""
 
 
+SKIPPED = {"open", "isolated", "probe_busy"}
+
+
+def skipped_prefix(route) -> str:
+    """Models the breakers took out of this request, e.g. ``"[gpt-4o open] "``."""
+    skipped = [f"{entry.get('model')} {entry.get('reason')}" for entry in route or [] if entry.get("reason") in SKIPPED]
+    return "".join(f"[{item}] " for item in skipped)
+
+
 def run_one(client: FallbackClient, index: int, task: str) -> Outcome:
     """Send one completion and describe how it went."""
     started = time.monotonic()
     try:
         result = client.complete(f"[demo #{index}] {PROMPTS[task]}", task=task, max_tokens=200,
                                  metadata={"source": "demo", "n": index})
-    except (AllModelsFailed, DeadlineExceeded) as exc:
-        return Outcome(index, task, False, "-", max(len(exc.attempts) - 1, 0), format_attempts(exc.attempts),
+    except (AllModelsFailed, DeadlineExceeded, AllBreakersOpen) as exc:
+        route = getattr(exc, "route", None)
+        return Outcome(index, task, False, "-", max(len(exc.attempts) - 1, 0),
+                       skipped_prefix(route) + format_attempts(exc.attempts),
                        (time.monotonic() - started) * 1000, 0.0, type(exc).__name__)
     except (FallbackError, DaemonUnavailable, TimeoutError) as exc:
         return Outcome(index, task, False, "-", 0, "", (time.monotonic() - started) * 1000, 0.0,
                        f"{type(exc).__name__}: {exc}")
-    return Outcome(index, task, True, result.model_used, result.fallback_count, result.attempts_summary(),
+    return Outcome(index, task, True, result.model_used, result.fallback_count,
+                   skipped_prefix(result.route) + result.attempts_summary(),
                    float(result.latency_ms), result.cost_usd)
 
 
@@ -106,11 +119,19 @@ def summarize(outcomes: List[Outcome], wall_s: float) -> str:
     return "\n".join(lines)
 
 
+def breaker_report(client: FallbackClient) -> str:
+    """The breakers after the burst: which tripped, why, and where they stand now."""
+    lines = ["", f"  {'breaker':<22} {'state':<10} {'trips':>5}  last trip"]
+    for entry in client.breakers().get("breakers", []):
+        lines.append(f"  {entry['model']:<22} {entry['state']:<10} {entry['trips']:>5}  {entry.get('last_trip_reason') or '-'}")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", default=None, help="daemon socket (default: client default path)")
-    parser.add_argument("--requests", type=int, default=60, help="number of complete requests (default 60)")
-    parser.add_argument("--concurrency", type=int, default=6, help="parallel clients (default 6)")
+    parser.add_argument("--requests", type=int, default=120, help="number of complete requests (default 120)")
+    parser.add_argument("--concurrency", type=int, default=4, help="parallel clients (default 4)")
     parser.add_argument("--timeout", type=float, default=60.0, help="client timeout per request, seconds")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1:
@@ -151,6 +172,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         t.join()
     outcomes.sort(key=lambda o: o.index)
     print(summarize(outcomes, time.monotonic() - started))
+    with FallbackClient(socket_path, timeout=args.timeout) as client:
+        print(breaker_report(client))
     return 0 if any(o.ok for o in outcomes) else 1
 
 

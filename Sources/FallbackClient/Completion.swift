@@ -20,7 +20,7 @@ public struct Completion: Sendable {
     public var usedFallback: Bool
     /// Total time in the daemon, in milliseconds.
     public var latencyMs: Int
-    /// Every model tried, in order; the last one succeeded.
+    /// Every attempt, in order (a retried model appears once per attempt); the last one succeeded.
     public var attempts: [Attempt]
     /// Tokens of the successful call.
     public var usage: Usage
@@ -28,6 +28,9 @@ public struct Completion: Sendable {
     public var costUSD: Double
     /// The daemon's id for this request (`r-...`), as in its call log.
     public var requestID: String
+    /// Every model of the chain in the order the daemon planned it, skipped ones last, each with
+    /// its reason (`healthy`, `degraded`, `open`, ...). Empty from a daemon without breakers.
+    public var route: [RouteEntry]
     /// The whole `result` object, for fields this type does not model.
     public var raw: JSON
 
@@ -116,6 +119,7 @@ public struct Completion: Sendable {
         )
         costUSD = json["cost_usd"]?.doubleValue ?? 0
         requestID = json["request_id"]?.stringValue ?? ""
+        route = RouteEntry.list(json["route"])
         raw = json
     }
 }

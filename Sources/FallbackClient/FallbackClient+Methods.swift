@@ -57,7 +57,8 @@ extension FallbackClient {
     ///   - timeoutMs: overall deadline for all attempts.
     ///   - metadata: an object kept in the daemon's call log.
     /// - Throws: `.rpc` with -32602 (invalid params), -32001 (all models failed), -32002
-    ///   (deadline exceeded), -32005 (overloaded) or -32000 (shutting down); transport errors.
+    ///   (deadline exceeded), -32003 (all breakers open; see `retryAfterMs`), -32005 (overloaded)
+    ///   or -32000 (shutting down); transport errors.
     public func complete(
         _ messages: [Message], task: String? = nil, models: [String]? = nil, maxTokens: Int? = nil,
         temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil

@@ -63,7 +63,8 @@ public final class FallbackClient: Sendable {
     /// Sends one request and returns its `result`.
     ///
     /// - Parameters:
-    ///   - method: the JSON-RPC method (`ping`, `status`, `models`, `chains`, `complete`).
+    ///   - method: the JSON-RPC method (`ping`, `status`, `models`, `chains`, `complete`, `health`,
+    ///     `breakers`, `breaker.reset`, `breaker.isolate`, `route`, `report`).
     ///   - params: an object or array, or `nil` to send none.
     ///   - timeout: overrides the client's timeout for this call.
     /// - Throws: `.rpc` for an error reply, `.unavailable` when nothing listens on the socket,

@@ -26,6 +26,8 @@ public enum FallbackClientError: Error, Sendable, CustomStringConvertible {
     public var isAllModelsFailed: Bool { code == RPCErrorCode.allModelsFailed }
     /// The request's overall deadline passed (-32002).
     public var isDeadlineExceeded: Bool { code == RPCErrorCode.deadlineExceeded }
+    /// Every model of the chain has an open breaker (-32003); `retryAfterMs` says when to retry.
+    public var isAllBreakersOpen: Bool { code == RPCErrorCode.allBreakersOpen }
     /// Too many requests in flight (-32005); retrying later may succeed.
     public var isOverloaded: Bool { code == RPCErrorCode.overloaded }
     /// The daemon is draining for shutdown (-32000).
@@ -41,12 +43,19 @@ public enum FallbackClientError: Error, Sendable, CustomStringConvertible {
     /// For -32602, the offending field (`messages[0].role`).
     public var invalidField: String? { rpcError?.data?["field"]?.stringValue }
 
-    /// For -32001 and -32002, the attempts made before giving up; empty otherwise.
+    /// For -32003, how long until the first breaker of the chain lets a probe through, in
+    /// milliseconds; `nil` for other errors, or when no breaker will reopen by itself (all isolated).
+    public var retryAfterMs: Int? { rpcError?.data?["retry_after_ms"]?.roundedInt }
+
+    /// For -32001, -32002 and -32003, the chain's models in planned order with their reasons; empty otherwise.
+    public var route: [RouteEntry] { RouteEntry.list(rpcError?.data?["route"]) }
+
+    /// For -32001, -32002 and -32003, the attempts made before giving up; empty otherwise.
     public var attempts: [Completion.Attempt] {
         rpcError?.data?["attempts"]?.arrayValue?.map(Completion.Attempt.init(json:)) ?? []
     }
 
-    /// For -32001 and -32002, the daemon's request id (`r-...`).
+    /// For -32001, -32002 and -32003, the daemon's request id (`r-...`).
     public var requestID: String? { rpcError?.data?["request_id"]?.stringValue }
 
     /// What went wrong and what to do about it.
@@ -92,13 +101,17 @@ public enum FallbackClientError: Error, Sendable, CustomStringConvertible {
     private static func hint(for error: RPCError) -> String? {
         switch error.code {
         case RPCErrorCode.methodNotFound:
-            "the methods are ping, status, models, chains and complete"
+            "the methods are ping, status, models, chains, complete, health, breakers, breaker.reset, "
+                + "breaker.isolate, route and report"
         case RPCErrorCode.shuttingDown:
             "the daemon is draining; retry once it has restarted"
         case RPCErrorCode.allModelsFailed:
             "check each attempt's error_type, and the providers' keys and limits in the daemon config"
         case RPCErrorCode.deadlineExceeded:
             "raise timeout_ms or shorten the chain"
+        case RPCErrorCode.allBreakersOpen:
+            "`fallbackctl breakers` shows when each breaker reopens; "
+                + "`fallbackctl breaker reset MODEL` closes one by hand"
         case RPCErrorCode.overloaded:
             "too many requests in flight; retry shortly"
         default:

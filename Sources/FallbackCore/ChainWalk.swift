@@ -17,10 +17,11 @@ struct ChainWalk {
     }
 
     /// Marks a planned step as passed over.
-    mutating func skip(_ step: RouteStep, reason: RouteReason) {
+    mutating func skip(_ step: RouteStep, reason: RouteReason, until: Moment? = nil) {
         guard let index = route.firstIndex(where: { $0.model.name == step.model.name }) else { return }
         guard !attempts.contains(where: { $0.model == step.model.name }) else { return }
         route[index].reason = reason
+        route[index].until = until
     }
 
     mutating func skip(_ steps: ArraySlice<RouteStep>, reason: RouteReason) {
@@ -62,10 +63,19 @@ struct ChainWalk {
     func result(served model: ModelConfig, response: ProviderResponse, at end: Moment) -> CompletionResult {
         CompletionResult(
             requestID: request.requestID, content: response.content, model: model, task: request.task,
-            chain: plan.chain, fallbackCount: failedModels.subtracting([model.name]).count,
+            chain: plan.chain, fallbackCount: fallbackCount(served: model.name),
             latencyMs: end.millis(since: start), attempts: attempts, usage: response.usage,
             costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finishReason: response.finishReason, route: route
         )
+    }
+
+    /// Models of the configured chain passed over before the one that served: every model configured
+    /// ahead of it (failed, skipped by its breaker, or demoted as degraded), plus models configured
+    /// after it that were tried first and failed.
+    func fallbackCount(served: String) -> Int {
+        guard let position = plan.configured.firstIndex(of: served) else { return failedModels.count }
+        let behind = plan.configured[(position + 1)...].filter { failedModels.contains($0) }
+        return position + behind.count
     }
 
     func failure(_ kind: RouteFailure.Kind, at end: Moment) -> RouteFailure {

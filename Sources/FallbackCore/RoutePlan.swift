@@ -28,6 +28,17 @@ public enum RouteReason: String, Sendable, Hashable {
     }
 }
 
+extension RouteReason {
+    /// The reason to show for a model whose breaker refused a permit in `phase`.
+    public init(refusedIn phase: BreakerPhase) {
+        switch phase {
+        case .open, .closed: self = .open
+        case .halfOpen: self = .probeBusy
+        case .isolated: self = .isolated
+        }
+    }
+}
+
 /// One model of a planned chain.
 public struct RouteStep: Sendable, Hashable {
     public var model: ModelConfig
@@ -49,9 +60,13 @@ public struct RoutePlan: Sendable, Hashable {
     /// Tried steps first, in the order they will be tried, then the skipped ones.
     public var steps: [RouteStep]
 
-    public init(chain: String, steps: [RouteStep]) {
+    /// The chain's models in their configured order, before health and breakers reordered them.
+    public var configured: [String]
+
+    public init(chain: String, steps: [RouteStep], configured: [String]? = nil) {
         self.chain = chain
         self.steps = steps
+        self.configured = configured ?? steps.map(\.model.name)
     }
 
     /// The chain name used when a caller lists its own models.

@@ -62,17 +62,23 @@ public struct Router: Sendable {
                 if Task.isCancelled { return .failure(walk.failure(.cancelled, at: now)) }
                 var permit: BreakerPermit?
                 if let resilience, step.reason != .panicProbe {
-                    guard case .allowed(let granted) = resilience.acquire(step.model, at: now) else {
-                        // The breaker moved since planning (another request tripped it or took the probe).
-                        walk.skip(step, reason: .open)
-                        break
+                    switch resilience.acquire(step.model, at: now) {
+                    case .allowed(let granted):
+                        permit = granted
+                    case .rejected(let phase, let until):
+                        // The breaker moved since planning: another request tripped it or took the probe.
+                        walk.skip(step, reason: RouteReason(refusedIn: phase), until: until)
                     }
-                    permit = granted
+                    guard permit != nil else { break }
                 }
                 let outcome = await invoke(step.model, request: request, deadline: deadline, at: now)
                 let end = clock.now()
                 let record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end)
                 resilience?.observe(step.model, record.callOutcome, permit: permit, at: end)
+                if step.reason == .panicProbe, record.success {
+                    // A panic probe that works proves the model is back: close its breaker.
+                    resilience?.breakers.reset(step.model.name, at: end)
+                }
                 recorder.record(record)
                 switch outcome {
                 case .success(let response):
@@ -89,6 +95,10 @@ public struct Router: Sendable {
         }
         let end = clock.now()
         if Task.isCancelled { return .failure(walk.failure(.cancelled, at: end)) }
+        if walk.attempts.isEmpty, end < deadline {
+            // Every breaker refused at its turn: the same answer as when the plan found them all open.
+            return .failure(walk.failure(.allBreakersOpen(retryAt: resilience?.earliestReopening(walk.route)), at: end))
+        }
         return .failure(walk.failure(end >= deadline ? .deadlineExceeded : .allModelsFailed, at: end))
     }
 

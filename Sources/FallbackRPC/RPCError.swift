@@ -37,7 +37,7 @@ public enum RPCErrorCode {
     public static let allModelsFailed = -32001
     /// The request's overall deadline passed.
     public static let deadlineExceeded = -32002
-    /// Every model of the chain has an open breaker (reserved).
+    /// Every model of the chain has an open breaker; `data.retry_after_ms` says when to retry.
     public static let allBreakersOpen = -32003
     /// A task's budget is spent (reserved).
     public static let budgetExceeded = -32004

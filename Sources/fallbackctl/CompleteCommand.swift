@@ -9,7 +9,8 @@ struct CompleteCommand: ClientCommand {
         abstract: "Run a completion through a fallback chain.",
         discussion: """
             Prints the answer, then which model served it, after how many fallbacks, latency and \
-            cost, then every attempt. With --json, prints the raw result JSON instead.
+            cost, then every attempt, then the route: every model of the chain in planned order with \
+            why it had its place or was skipped. With --json, prints the raw result JSON instead.
             """
     )
 
@@ -68,6 +69,10 @@ struct CompleteCommand: ClientCommand {
         print(completion.content)
         print(completion.summary)
         Output.attemptTable(completion.attempts).print()
+        if !completion.route.isEmpty {
+            print("route:")
+            Output.routeTable(completion.route, indent: "  ", showsHeader: false).print()
+        }
     }
 
     /// `--metadata` parsed; `nil` when absent.

@@ -69,7 +69,9 @@ struct CallCommand: ClientCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The method name (ping, status, models, chains, complete).")
+    @Argument(help: ArgumentHelp(
+        "The method name (ping, status, models, chains, complete, health, breakers, breaker.reset, "
+            + "breaker.isolate, route, report)."))
     var method: String
 
     @Argument(help: ArgumentHelp("Params, usually a JSON object.", valueName: "PARAMS_JSON"))

@@ -16,6 +16,7 @@ struct FallbackCtl: ParsableCommand {
             """,
         subcommands: [
             StatusCommand.self, ModelsCommand.self, ChainsCommand.self, CompleteCommand.self,
+            HealthCommand.self, BreakersCommand.self, BreakerCommand.self, RouteCommand.self, ReportCommand.self,
             PingCommand.self, CallCommand.self,
         ]
     )

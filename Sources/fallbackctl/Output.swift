@@ -91,13 +91,18 @@ struct ErrorReport {
         guard let members = data.objectValue else {
             return lines + ["  data: \(Output.cell(data))"]
         }
-        for (key, value) in members where key != "attempts" {
+        for (key, value) in members where key != "attempts" && key != "route" {
             lines.append("  \(key): \(Output.cell(value))")
         }
         let attempts = error.attempts
         if !attempts.isEmpty {
             lines.append("  attempts:")
             lines += Output.attemptTable(attempts, indent: "    ").lines
+        }
+        let route = error.route
+        if !route.isEmpty {
+            lines.append("  route:")
+            lines += Output.routeTable(route, indent: "    ", showsHeader: false).lines
         }
         return lines
     }

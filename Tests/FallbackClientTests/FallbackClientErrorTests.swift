@@ -23,6 +23,8 @@ import Glibc
         RPCError(code: RPCErrorCode.shuttingDown, message: "shutting down"),
         RPCError(code: RPCErrorCode.allModelsFailed, message: "all models failed", data: chainFailureData),
         RPCError(code: RPCErrorCode.deadlineExceeded, message: "deadline exceeded", data: chainFailureData),
+        RPCError(code: RPCErrorCode.allBreakersOpen, message: "all breakers open",
+                 data: ["request_id": "r-8", "attempts": [], "route": [], "retry_after_ms": 1500]),
         RPCError(code: RPCErrorCode.overloaded, message: "overloaded",
                  data: ["in_flight": 10000, "max_in_flight": 10000]),
     ]
@@ -41,6 +43,8 @@ import Glibc
         #expect(error?.isAllModelsFailed == (sent.code == RPCErrorCode.allModelsFailed))
         #expect(error?.isDeadlineExceeded == (sent.code == RPCErrorCode.deadlineExceeded))
         #expect(error?.isOverloaded == (sent.code == RPCErrorCode.overloaded))
+        #expect(error?.isAllBreakersOpen == (sent.code == RPCErrorCode.allBreakersOpen))
+        #expect(error?.retryAfterMs == (sent.code == RPCErrorCode.allBreakersOpen ? 1500 : nil))
         #expect(error?.isShuttingDown == (sent.code == RPCErrorCode.shuttingDown))
         #expect(error?.description.contains(String(sent.code)) == true)
 

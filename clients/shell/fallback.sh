@@ -7,10 +7,14 @@
 #     fallback_rpc ping                         # prints the reply line
 #     fallback_rpc complete '{"messages":[{"role":"user","content":"hi"}]}'
 #     fallback_complete "Write a haiku" simple_generation
+#     fallback_route complex_reasoning          # the order models would be tried in now
 #
 # Or run it:
-#     fallback.sh ping | status | models | chains
+#     fallback.sh ping | status | models | chains | breakers
 #     fallback.sh complete "prompt" [task]
+#     fallback.sh route [task]                  # planned order, skipped models last, with reasons
+#     fallback.sh health [minutes]              # success rate, latency, breaker per model (1..60, default 15)
+#     fallback.sh breaker-reset MODEL | breaker-isolate MODEL
 #     fallback.sh rpc METHOD [PARAMS_JSON]
 #
 # Each call opens one connection, sends one request line, half-closes, and
@@ -139,10 +143,49 @@ fallback_complete() {
     fallback_rpc complete "{\"messages\":[{\"role\":\"user\",\"content\":${content}}],\"task\":${task}}"
 }
 
+# fallback_route [task]: the chain a completion for TASK would walk now.
+fallback_route() {
+    if [ $# -gt 1 ]; then
+        echo "usage: fallback_route [TASK]" >&2
+        return 2
+    fi
+    if [ $# -eq 0 ]; then
+        fallback_rpc route
+    else
+        fallback_rpc route "{\"task\":$(fallback_json_string "$1")}"
+    fi
+}
+
+# fallback_health [minutes]: each model's health over the last MINUTES (1..60; daemon default 15).
+fallback_health() {
+    if [ $# -gt 1 ] || { [ $# -eq 1 ] && [[ ! $1 =~ ^[0-9]+$ ]]; }; then
+        echo "usage: fallback_health [MINUTES]   (an integer from 1 to 60)" >&2
+        return 2
+    fi
+    if [ $# -eq 0 ]; then
+        fallback_rpc health
+    else
+        fallback_rpc health "{\"window_minutes\":$((10#$1))}"
+    fi
+}
+
+# fallback_breaker reset|isolate MODEL: close a model's breaker, or take the model out of every chain.
+fallback_breaker() {
+    if [ $# -ne 2 ] || { [ "$1" != reset ] && [ "$1" != isolate ]; }; then
+        echo "usage: fallback_breaker reset|isolate MODEL" >&2
+        return 2
+    fi
+    fallback_rpc "breaker.$1" "{\"model\":$(fallback_json_string "$2")}"
+}
+
 _fallback_usage() {
     cat >&2 <<'EOF'
-usage: fallback.sh ping|status|models|chains
+usage: fallback.sh ping|status|models|chains|breakers
        fallback.sh complete "prompt" [task]
+       fallback.sh route [task]
+       fallback.sh health [minutes]
+       fallback.sh breaker-reset MODEL
+       fallback.sh breaker-isolate MODEL
        fallback.sh rpc METHOD [PARAMS_JSON]
 environment: FALLBACKD_SOCKET, FALLBACKD_TIMEOUT
 EOF
@@ -151,9 +194,23 @@ EOF
 _fallback_main() {
     local cmd=${1:-}
     case $cmd in
-        ping | status | models | chains)
+        ping | status | models | chains | breakers)
             [ $# -eq 1 ] || { _fallback_usage; return 2; }
             fallback_rpc "$cmd"
+            ;;
+        route)
+            [ $# -le 2 ] || { _fallback_usage; return 2; }
+            shift
+            fallback_route "$@"
+            ;;
+        health)
+            [ $# -le 2 ] || { _fallback_usage; return 2; }
+            shift
+            fallback_health "$@"
+            ;;
+        breaker-reset | breaker-isolate)
+            [ $# -eq 2 ] || { _fallback_usage; return 2; }
+            fallback_breaker "${cmd#breaker-}" "$2"
             ;;
         complete)
             [ $# -ge 2 ] && [ $# -le 3 ] || { _fallback_usage; return 2; }

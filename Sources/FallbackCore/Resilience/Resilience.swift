@@ -58,9 +58,9 @@ public final class Resilience: RoutePlanner, Sendable {
         {
             var probe = skipped.remove(at: index)
             probe.reason = .panicProbe
-            return RoutePlan(chain: chain, steps: [probe] + skipped)
+            return RoutePlan(chain: chain, steps: [probe] + skipped, configured: models.map(\.name))
         }
-        return RoutePlan(chain: chain, steps: healthy + degraded + skipped)
+        return RoutePlan(chain: chain, steps: healthy + degraded + skipped, configured: models.map(\.name))
     }
 
     /// Among open (not isolated) breakers, the one whose last failure is oldest.

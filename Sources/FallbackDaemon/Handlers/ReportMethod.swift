@@ -51,6 +51,9 @@ extension ResilienceMethods {
         let outcome: CallOutcome
         switch params["outcome"]?.stringValue {
         case "success":
+            if let type = params["error_type"], !type.isNull {
+                throw .invalidParams(field: "error_type", "must be absent when outcome is \"success\"")
+            }
             outcome = .success(latencyMs: Int64(latency))
         case "error":
             guard let text = params["error_type"]?.stringValue, let type = ErrorType(rawValue: text) else {

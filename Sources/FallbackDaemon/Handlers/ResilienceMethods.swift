@@ -11,8 +11,6 @@ struct ResilienceMethods: Sendable {
     let clock: any FallbackClock
     let requestIDs: RequestIDGenerator
 
-    static let healthWindows = [1, 5, 15, 60]
-
     func register(in table: inout RPCMethodTable) {
         table.register("health", .immediate { health($0) })
         table.register("breakers", .immediate { _ in .success(breakers()) })

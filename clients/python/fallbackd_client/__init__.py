@@ -8,6 +8,8 @@ docs/protocol.md).  Typical use::
     with FallbackClient() as client:
         result = client.complete("Summarise this paragraph ...", task="document_analysis")
         print(result.model_used, result.fallback_count, result.cost_usd)
+        print(result.route_summary())          # gpt-4o:open -> claude-3-5-sonnet:healthy
+        print(client.breakers())               # {"breakers": [{"model", "state", "until", ...}]}
 
 Only the standard library is used.
 """
@@ -31,7 +33,8 @@ from .errors import (
     ShuttingDown,
     error_from_object,
 )
-from .result import CompletionResult, format_attempts
+from .resilience import ERROR_TYPES
+from .result import CompletionResult, format_attempts, format_route
 
 __version__ = "0.1.0"
 
@@ -41,6 +44,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "CompletionResult",
     "format_attempts",
+    "format_route",
+    "ERROR_TYPES",
     "FallbackError",
     "ParseError",
     "InvalidRequest",

@@ -1,4 +1,8 @@
-"""Command line: ``python -m fallbackd_client [--socket PATH] ping|status|models|chains|complete PROMPT``.
+"""Command line: ``python -m fallbackd_client [--socket PATH] COMMAND``.
+
+Commands: ping, status, models, chains, complete PROMPT, health [--window N],
+breakers, breaker-reset MODEL, breaker-isolate MODEL, route [TASK],
+report MODEL --outcome success|error [--error-type T] --latency-ms N.
 
 Prints the JSON result on stdout.  A daemon error is printed as
 ``{"error": {...}}`` on stderr with exit status 1; an unreachable daemon
@@ -32,21 +36,49 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--max-tokens", type=int)
     complete.add_argument("--temperature", type=float)
     complete.add_argument("--timeout-ms", type=int)
+    health = sub.add_parser("health", help="success rate, latency and breaker per model")
+    health.add_argument("--window", type=int, metavar="MINUTES", help="window in minutes, 1..60 (default 15)")
+    sub.add_parser("breakers", help="every model's circuit breaker")
+    for name, verb in (("breaker-reset", "close"), ("breaker-isolate", "isolate")):
+        sub.add_parser(name, help=f"{verb} one model's breaker").add_argument("model")
+    route = sub.add_parser("route", help="the order a completion would try models in now")
+    route.add_argument("task", nargs="?", default="default")
+    report = sub.add_parser("report", help="report a call made outside fallbackd")
+    report.add_argument("model")
+    report.add_argument("--outcome", required=True, choices=("success", "error"))
+    report.add_argument("--error-type")
+    report.add_argument("--latency-ms", type=int, required=True)
     return parser
+
+
+def _run(client: FallbackClient, args: argparse.Namespace) -> object:
+    if args.command == "complete":
+        messages = [{"role": "user", "content": args.prompt}]
+        if args.system:
+            messages.insert(0, {"role": "system", "content": args.system})
+        return client.complete(messages, task=args.task, models=args.models, max_tokens=args.max_tokens,
+                               temperature=args.temperature, timeout_ms=args.timeout_ms).raw
+    if args.command == "health":
+        return client.health(args.window)
+    if args.command == "breaker-reset":
+        return client.breaker_reset(args.model)
+    if args.command == "breaker-isolate":
+        return client.breaker_isolate(args.model)
+    if args.command == "route":
+        return client.route(args.task)
+    if args.command == "report":
+        return client.report(args.model, args.outcome, args.latency_ms, error_type=args.error_type)
+    return client.call(args.command)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         with FallbackClient(args.socket, timeout=args.timeout) as client:
-            if args.command == "complete":
-                messages = [{"role": "user", "content": args.prompt}]
-                if args.system:
-                    messages.insert(0, {"role": "system", "content": args.system})
-                output = client.complete(messages, task=args.task, models=args.models, max_tokens=args.max_tokens,
-                                         temperature=args.temperature, timeout_ms=args.timeout_ms).raw
-            else:
-                output = client.call(args.command)
+            output = _run(client, args)
+    except ValueError as exc:  # report: outcome and error_type do not match
+        print(f"fallbackd_client: {exc}", file=sys.stderr)
+        return 2
     except FallbackError as exc:
         print(json.dumps({"error": exc.to_dict()}, indent=2), file=sys.stderr)
         return 1

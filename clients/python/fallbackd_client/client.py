@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import DaemonUnavailable, FallbackError, ProtocolError, error_from_object
+from .resilience import ResilienceMethods
 from .result import CompletionResult
 
 __all__ = ["FallbackClient", "default_socket_path", "DEFAULT_TIMEOUT"]
@@ -102,7 +103,7 @@ def _normalize_messages(messages: Messages) -> List[Dict[str, Any]]:
     return [dict(m) for m in messages]
 
 
-class FallbackClient:
+class FallbackClient(ResilienceMethods):
     """Client for a running fallbackd.
 
     Args:
@@ -110,6 +111,11 @@ class FallbackClient:
         timeout: seconds to wait for connecting and for each reply
             (``None`` waits forever).  ``complete(timeout_ms=...)`` extends the
             wait so the daemon's own deadline always fires first.
+
+    Besides ``call``/``notify``/``batch`` and the typed ``ping``, ``status``,
+    ``models``, ``chains`` and ``complete``, it has the resilience methods
+    ``health``, ``breakers``, ``breaker_reset``, ``breaker_isolate``, ``route``
+    and ``report`` (see :mod:`fallbackd_client.resilience`).
 
     The connection is opened on first use and reused.  If the daemon closed
     it in the meantime (restart, idle close), the request is retried once on a
@@ -231,7 +237,8 @@ class FallbackClient:
         string (sent as one user message).  ``models`` gives an explicit chain
         of pool names.  Options left as ``None`` use the daemon's defaults.
         Raises :class:`AllModelsFailed` / :class:`DeadlineExceeded` (with
-        ``.attempts``), :class:`InvalidParams` (with ``.field``), etc.
+        ``.attempts`` and ``.route``), :class:`AllBreakersOpen` (with
+        ``.retry_after_ms``), :class:`InvalidParams` (with ``.field``), etc.
         """
         params: Dict[str, Any] = {"messages": _normalize_messages(messages), "task": task}
         if models is not None:

@@ -123,17 +123,33 @@ class _ChainFailure(FallbackError):
     def chain(self) -> Optional[str]:
         return self._data_get("chain")
 
+    @property
+    def route(self) -> List[Dict[str, Any]]:
+        """The chain's models in planned order with their ``place`` and ``reason`` (see ``route``)."""
+        route = self._data_get("route")
+        return list(route) if isinstance(route, list) else []
+
 
 class AllModelsFailed(_ChainFailure):
-    """-32001: every model in the chain failed; see :attr:`attempts`."""
+    """-32001: every model in the chain failed; see :attr:`attempts` and :attr:`route`."""
 
 
 class DeadlineExceeded(_ChainFailure):
     """-32002: the overall ``timeout_ms`` ran out; see :attr:`attempts`."""
 
 
-class AllBreakersOpen(FallbackError):
-    """-32003 (reserved): every model's circuit breaker is open."""
+class AllBreakersOpen(_ChainFailure):
+    """-32003: every model of the chain has an open (or isolated) breaker; nothing was tried.
+
+    :attr:`retry_after_ms` says when the first breaker lets a probe through;
+    :attr:`route` shows each model's state.
+    """
+
+    @property
+    def retry_after_ms(self) -> Optional[int]:
+        """Milliseconds until a breaker of the chain reopens; None when none will by itself (all isolated)."""
+        value = self._data_get("retry_after_ms")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class BudgetExceeded(FallbackError):

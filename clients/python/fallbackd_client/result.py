@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-__all__ = ["CompletionResult", "format_attempts"]
+__all__ = ["CompletionResult", "format_attempts", "format_route"]
 
 
 @dataclass(frozen=True)
@@ -12,6 +12,9 @@ class CompletionResult:
 
     Field names and meanings follow the daemon's result object; ``raw`` keeps
     the full decoded dict (including any fields added in later versions).
+    ``route`` lists every model of the chain in planned order with its
+    ``place``, ``reason`` (``healthy``, ``degraded``, ``open``, ...) and, for an
+    open breaker, ``until``/``until_ms``; it is empty from a daemon without it.
     """
 
     content: str
@@ -28,6 +31,7 @@ class CompletionResult:
     cost_usd: float
     request_id: str
     raw: Dict[str, Any] = field(repr=False, compare=False)
+    route: List[Dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, result: Mapping[str, Any]) -> "CompletionResult":
@@ -36,6 +40,7 @@ class CompletionResult:
             raise TypeError(f"complete result must be an object, got {type(result).__name__}")
         attempts = result.get("attempts")
         usage = result.get("usage")
+        route = result.get("route")
         return cls(
             content=result.get("content") or "",
             model_used=result.get("model_used") or "",
@@ -51,6 +56,7 @@ class CompletionResult:
             cost_usd=float(result.get("cost_usd") or 0.0),
             request_id=result.get("request_id") or "",
             raw=dict(result),
+            route=[dict(e) for e in route if isinstance(e, Mapping)] if isinstance(route, list) else [],
         )
 
     @property
@@ -64,6 +70,10 @@ class CompletionResult:
     def attempts_summary(self) -> str:
         """One-line attempt chain, e.g. ``"gpt-4o:server_error -> claude-3-5-sonnet:ok"``."""
         return format_attempts(self.attempts)
+
+    def route_summary(self) -> str:
+        """One-line route, e.g. ``"gpt-4o:open -> claude-3-5-sonnet:healthy"``."""
+        return format_route(self.route)
 
 
 def format_attempts(attempts: Iterable[Mapping[str, Any]]) -> str:
@@ -82,3 +92,12 @@ def format_attempts(attempts: Iterable[Mapping[str, Any]]) -> str:
             status = attempt.get("error_type") or attempt.get("outcome") or "error"
         parts.append(f"{model}:{status}")
     return " -> ".join(parts)
+
+
+def format_route(route: Iterable[Mapping[str, Any]]) -> str:
+    """Render a route as ``"model:reason"`` joined by ``" -> "``.
+
+    Works for ``CompletionResult.route``, the ``route`` of the ``route`` method,
+    and the ``route`` carried by chain-failure errors (-32001, -32002, -32003).
+    """
+    return " -> ".join(f"{entry.get('model') or '?'}:{entry.get('reason') or '?'}" for entry in route)

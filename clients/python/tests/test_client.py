@@ -1,18 +1,16 @@
 """Tests for fallbackd_client against an in-process fake JSON-RPC server.
 
-The fake speaks the same wire format as fallbackd (one JSON text per line on a
-Unix socket) and lets each test script replies, errors and connection drops.
-No real daemon is needed.
+The fake (tests/fake_daemon.py, fixtures in tests/conftest.py) speaks the same
+wire format as fallbackd and lets each test script replies, errors and
+connection drops. No real daemon is needed.
 """
 
 import json
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 
@@ -40,208 +38,8 @@ from fallbackd_client import (  # noqa: E402
     format_attempts,
 )
 from fallbackd_client.__main__ import main as cli_main  # noqa: E402
+from fake_daemon import COMPLETE_RESULT, FAILED_DATA, WAIT, raising  # noqa: E402
 
-WAIT = 5.0  # upper bound for waiting on server-side events; never a timing assertion
-
-COMPLETE_RESULT = {
-    "content": "Paris.",
-    "model_used": "claude-3-5-sonnet",
-    "model_id": "claude-3-5-sonnet-20241022",
-    "provider": "anthropic",
-    "task": "complex_reasoning",
-    "chain": "complex_reasoning",
-    "fallback_count": 1,
-    "used_fallback": True,
-    "latency_ms": 812,
-    "attempts": [
-        {"model": "gpt-4o", "provider": "openai", "outcome": "error", "error_type": "rate_limited",
-         "http_status": 429, "latency_ms": 35},
-        {"model": "claude-3-5-sonnet", "provider": "anthropic", "outcome": "success", "error_type": None,
-         "http_status": 200, "latency_ms": 777},
-    ],
-    "usage": {"input_tokens": 12, "output_tokens": 40},
-    "cost_usd": 0.000636,
-    "request_id": "r-abc",
-}
-
-FAILED_DATA = {
-    "request_id": "r-1",
-    "task": "default",
-    "chain": "default",
-    "attempts": [
-        {"model": "gpt-4o", "provider": "openai", "outcome": "error", "error_type": "server_error",
-         "http_status": 500, "latency_ms": 20},
-        {"model": "claude-3-haiku", "provider": "anthropic", "outcome": "error", "error_type": "timeout",
-         "http_status": None, "latency_ms": 30000},
-    ],
-}
-
-NO_REPLY = object()
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-
-def raising(code: int, message: str, data: Any = None) -> Callable[[Any], Any]:
-    """A fake method handler that answers with the given JSON-RPC error."""
-    def handler(params: Any) -> Any:
-        raise RpcError(code, message, data)
-    return handler
-
-
-class FakeDaemon:
-    """A tiny threaded line-delimited JSON-RPC server on a Unix socket.
-
-    Knobs (set by tests before the request they affect):
-      methods            name -> handler(params) returning a result, NO_REPLY, or raising RpcError
-      close_after_reply  close the connection after every reply
-      drop_requests      close the connection without replying to the next N requests
-      stray_lines        raw lines sent (once) before the next reply
-      raw_reply          if set, sent verbatim instead of the next reply
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.methods: Dict[str, Callable[[Any], Any]] = {
-            "ping": lambda params: "pong",
-            "status": lambda params: {"version": "0.1.0", "in_flight": 0, "models": ["gpt-4o"]},
-            "complete": lambda params: COMPLETE_RESULT,
-            "echo": lambda params: params,
-            "silent": lambda params: NO_REPLY,
-        }
-        self.close_after_reply = False
-        self.drop_requests = 0
-        self.stray_lines: List[bytes] = []
-        self.raw_reply: Optional[bytes] = None
-        self.received: List[Any] = []
-        self.connections = 0
-        self.conn_closed = threading.Event()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._conns: List[socket.socket] = []
-        self._threads: List[threading.Thread] = []
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(path)
-        self._listener.listen(16)
-        self._listener.settimeout(0.05)
-        self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self._accept_thread.start()
-
-    def requests(self) -> List[Dict[str, Any]]:
-        """Every request object received, batches flattened, in arrival order."""
-        with self._lock:
-            out: List[Dict[str, Any]] = []
-            for msg in self.received:
-                out.extend(msg if isinstance(msg, list) else [msg])
-            return out
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._accept_thread.join(WAIT)
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for thread in self._threads:
-            thread.join(WAIT)
-        self._listener.close()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(None)
-            with self._lock:
-                self.connections += 1
-                self._conns.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _reply_to(self, req: Any) -> Any:
-        if not isinstance(req, dict) or "method" not in req:
-            return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request"}}
-        handler = self.methods.get(req["method"])
-        try:
-            if handler is None:
-                raise RpcError(-32601, "method not found", {"method": req["method"]})
-            result = handler(req.get("params"))
-        except RpcError as exc:
-            error = {"code": exc.code, "message": exc.message}
-            if exc.data is not None:
-                error["data"] = exc.data
-            reply = {"jsonrpc": "2.0", "id": req.get("id"), "error": error}
-        else:
-            if result is NO_REPLY:
-                return None
-            reply = {"jsonrpc": "2.0", "id": req.get("id"), "result": result}
-        return reply if "id" in req else None
-
-    def _serve(self, conn: socket.socket) -> None:
-        reader = conn.makefile("rb")
-        try:
-            for line in reader:
-                msg = json.loads(line)
-                with self._lock:
-                    self.received.append(msg)
-                    drop = self.drop_requests > 0
-                    if drop:
-                        self.drop_requests -= 1
-                    stray, self.stray_lines = self.stray_lines, []
-                    raw, self.raw_reply = self.raw_reply, None
-                if drop:
-                    return
-                if isinstance(msg, list):
-                    replies = [r for r in (self._reply_to(m) for m in msg) if r is not None]
-                    replies.reverse()  # replies may come in any order
-                    reply = replies or None
-                else:
-                    reply = self._reply_to(msg)
-                for extra in stray:
-                    conn.sendall(extra)
-                if raw is not None:
-                    conn.sendall(raw)
-                elif reply is not None:
-                    conn.sendall(json.dumps(reply).encode() + b"\n")
-                if self.close_after_reply and reply is not None:
-                    return
-        except OSError:
-            pass
-        finally:
-            reader.close()
-            conn.close()
-            self.conn_closed.set()
-
-
-@pytest.fixture
-def sockdir():
-    # AF_UNIX paths are limited to ~104 bytes, so stay short instead of using tmp_path.
-    path = tempfile.mkdtemp(prefix="fbc-", dir="/tmp")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def server(sockdir):
-    daemon = FakeDaemon(os.path.join(sockdir, "fallbackd.sock"))
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def client(server):
-    with FallbackClient(server.path, timeout=WAIT) as c:
-        yield c
 
 
 # -- basics ----------------------------------------------------------------

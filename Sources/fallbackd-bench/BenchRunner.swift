@@ -1,0 +1,284 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncHTTPClient
+import FallbackRPC
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// One measured phase with the CPU each process spent during it.
+struct PhaseResult: Sendable {
+    var name: String
+    var outcome: LoadOutcome
+    var wallSeconds: Double
+    var daemonCPU: Double?
+    var upstreamCPU: Double?
+    var benchCPU: Double?
+    var daemonSwitches: Int?
+
+    /// Daemon CPU per reply, microseconds.
+    var daemonMicrosPerRequest: Double? {
+        guard let daemonCPU, outcome.replies > 0 else { return nil }
+        return daemonCPU * 1e6 / Double(outcome.replies)
+    }
+}
+
+/// Everything the report needs.
+struct BenchResults: Sendable {
+    var options: BenchOptions
+    var startedAt: Date
+    var idle: ProcessSnapshot
+    var afterLoad: ProcessSnapshot?
+    var idleMappings: [(name: String, kib: Int)] = []
+    var direct: PhaseResult?
+    var through: PhaseResult?
+    /// The fixed-rate rounds before merging (direct, through).
+    var rounds: [(direct: PhaseResult, through: PhaseResult)] = []
+    var pingSingle: PhaseResult?
+    var pingMax: PhaseResult?
+    var maxThrough: PhaseResult?
+    var maxDirect: PhaseResult?
+    var upstreamBodyBytes = 0
+    var requestLineBytes = 0
+    var upstreamReplyBytes = 0
+    var sampleReply: String?
+    var failures: [String] = []
+}
+
+/// Runs the phases in order against a live daemon and upstream.
+struct BenchRunner {
+    let options: BenchOptions
+    let payloads: Payloads
+
+    init(options: BenchOptions) {
+        self.options = options
+        payloads = Payloads(modelID: options.modelID)
+    }
+
+    func run() async throws -> Int32 {
+        guard ProcessSnapshot.isAlive(pid: options.pid) else {
+            log("fallbackd pid \(options.pid) is not running")
+            return 1
+        }
+        // Before anything touches the daemon.
+        var results = BenchResults(options: options, startedAt: Date(), idle: ProcessSnapshot.read(pid: options.pid))
+        results.idleMappings = ProcessSnapshot.residentByMapping(pid: options.pid, limit: 8)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let body = payloads.upstreamBody
+        let completeTemplate = RequestTemplate(method: "complete", params: payloads.completeParams)
+        let pingTemplate = RequestTemplate(method: "ping", params: nil)
+        results.upstreamBodyBytes = body.count
+        results.requestLineBytes = completeTemplate.approximateLineBytes - 5
+        let fixedClient = HTTPTarget.makeClient(group: group, connections: 64)
+        let maxClient = HTTPTarget.makeClient(group: group, connections: options.connections * options.depth)
+
+        do {
+            try await phases(&results, loop: loop, body: body, completeTemplate: completeTemplate,
+                             pingTemplate: pingTemplate, fixedClient: fixedClient, maxClient: maxClient)
+        } catch {
+            results.failures.append("bench aborted: \(error)")
+        }
+        try? await fixedClient.shutdown()
+        try? await maxClient.shutdown()
+        try? await group.shutdownGracefully()
+
+        let report = Report(results: results)
+        let text = report.markdown()
+        print(text)
+        do {
+            let path = try report.write(text, directory: options.out)
+            print("report written to \(path)")
+        } catch {
+            log("could not write the report: \(error)")
+        }
+        if !results.failures.isEmpty { return 1 }
+        if options.strict, report.verdicts().contains(where: { $0.ok == false }) { return 2 }
+        return 0
+    }
+
+    private func phases(
+        _ results: inout BenchResults, loop: any EventLoop, body: [UInt8], completeTemplate: RequestTemplate,
+        pingTemplate: RequestTemplate, fixedClient: HTTPClient, maxClient: HTTPClient
+    ) async throws {
+        let completionCheck = ReplyCheck(expect: .completion, fullParseEvery: 1)
+        // Sanity: one request each way, checked in full, before measuring anything.
+        log("checking the upstream and the daemon")
+        let direct0: (ok: Bool, why: String)
+        do {
+            let reply = try await fixedClient.execute(
+                request: try HTTPClient.Request(url: options.upstream, method: .POST, body: .bytes(body)),
+                deadline: .now() + .seconds(5)
+            ).get()
+            results.upstreamReplyBytes = reply.body?.readableBytes ?? 0
+            direct0 = HTTPTarget.judge(.success(reply))
+        } catch {
+            direct0 = HTTPTarget.judge(.failure(error))
+        }
+        guard direct0.ok else {
+            results.failures.append("upstream check failed: \(direct0.why)")
+            return
+        }
+        let probe = try await RPCTarget.connect(
+            path: options.socket, lanes: 1, loop: loop, template: completeTemplate, check: completionCheck)
+        let probeOutcome = try await LoadRun(loop: loop, mode: .open(rate: 100, warmup: 0, measured: 3)).run(probe)
+        results.sampleReply = probe.sampleReply
+        await probe.close()
+        guard probeOutcome.measuredErrors == 0, probeOutcome.lost == 0, probeOutcome.replies == 3 else {
+            results.failures.append(
+                "daemon check failed: \(probeOutcome.errorSamples.first ?? "\(probeOutcome.lost) lost")")
+            return
+        }
+
+        // Fixed rate, direct and through, alternating when --rounds > 1.
+        var directParts: [PhaseResult] = []
+        var throughParts: [PhaseResult] = []
+        let warmup = Int((options.rate * options.warmupS).rounded())
+        let measured = max(1, Int((options.rate * options.durationS / Double(options.rounds)).rounded()))
+        for round in 1...options.rounds {
+            let tag = options.rounds > 1 ? " (round \(round)/\(options.rounds))" : ""
+            log("direct: \(fmtRate(options.rate)) req/s open loop, \(fmtSeconds(options.warmupS)) s warm-up + \(fmtSeconds(Double(measured) / options.rate)) s\(tag)")
+            directParts.append(
+                try await measure("direct", key: "direct") {
+                    let target = try HTTPTarget(
+                        client: fixedClient, loop: loop, url: options.upstream, body: body, lanes: 1)
+                    return try await LoadRun(loop: loop, mode: .open(rate: options.rate, warmup: warmup, measured: measured))
+                        .run(target)
+                })
+            log("through fallbackd: same rate, \(options.fixedConnections) socket connections\(tag)")
+            throughParts.append(
+                try await measure("through fallbackd", key: "through") {
+                    let target = try await RPCTarget.connect(
+                        path: options.socket, lanes: options.fixedConnections, loop: loop, template: completeTemplate,
+                        check: completionCheck)
+                    let outcome = try await LoadRun(
+                        loop: loop, mode: .open(rate: options.rate, warmup: warmup, measured: measured)
+                    ).run(target)
+                    await target.close()
+                    return outcome
+                })
+        }
+        results.direct = merge(directParts)
+        results.through = merge(throughParts)
+        results.rounds = Array(zip(directParts, throughParts))
+        if let through = results.through, through.outcome.errorRate > 0.01 {
+            results.failures.append(
+                "through fallbackd: \(pct(through.outcome.errorRate)) errors (limit 1%): \(through.outcome.errorSamples.first ?? "")")
+        }
+        if let direct = results.direct, direct.outcome.errorRate > 0.01 {
+            results.failures.append("direct: \(pct(direct.outcome.errorRate)) errors: \(direct.outcome.errorSamples.first ?? "")")
+        }
+
+        // The socket + JSON-RPC floor.
+        log("rpc only: ping, 1 connection, one at a time, 2 s")
+        results.pingSingle = try await closedRPC(
+            "ping, 1 connection", key: "ping-single", loop: loop, template: pingTemplate, expect: .pong, lanes: 1, depth: 1,
+            warmupS: 0.2, measureS: 2)
+        log("rpc only: ping, \(options.pingConnections) connections x depth \(options.pingDepth), 3 s")
+        results.pingMax = try await closedRPC(
+            "ping, max rate", key: "ping-max", loop: loop, template: pingTemplate, expect: .pong, lanes: options.pingConnections,
+            depth: options.pingDepth, warmupS: 0.5, measureS: 3)
+
+        if !options.skipMax {
+            log("max rate through fallbackd: \(options.connections) connections x depth \(options.depth), \(options.maxDurationS) s")
+            let through = try await closedRPC(
+                "max rate through fallbackd", key: "max-through", loop: loop, template: completeTemplate, expect: .completion,
+                lanes: options.connections, depth: options.depth, warmupS: 0.5, measureS: options.maxDurationS)
+            results.maxThrough = through
+            if through.outcome.errorRate > 0.01 {
+                results.failures.append(
+                    "max rate through fallbackd: \(pct(through.outcome.errorRate)) errors (limit 1%): \(through.outcome.errorSamples.first ?? "")")
+            }
+        }
+        results.afterLoad = ProcessSnapshot.read(pid: options.pid)
+
+        if !options.skipMax {
+            let concurrency = options.connections * options.depth
+            log("max rate direct: \(concurrency) requests in flight with async-http-client, \(options.maxDurationS) s")
+            results.maxDirect = try await measure("max rate direct", key: "max-direct") {
+                let target = try HTTPTarget(
+                    client: maxClient, loop: loop, url: options.upstream, body: body, lanes: concurrency)
+                return try await LoadRun(
+                    loop: loop,
+                    mode: .closed(depth: 1, warmupNanos: 500_000_000, measureNanos: UInt64(options.maxDurationS * 1e9))
+                ).run(target)
+            }
+        }
+        if !ProcessSnapshot.isAlive(pid: options.pid) {
+            results.failures.append("fallbackd (pid \(options.pid)) is no longer running")
+        }
+    }
+
+    private func closedRPC(
+        _ name: String, key: String, loop: any EventLoop, template: RequestTemplate, expect: ReplyCheck.Expect, lanes: Int, depth: Int,
+        warmupS: Double, measureS: Double
+    ) async throws -> PhaseResult {
+        try await measure(name, key: key) {
+            let target = try await RPCTarget.connect(
+                path: options.socket, lanes: lanes, loop: loop, template: template,
+                check: ReplyCheck(expect: expect, fullParseEvery: 64))
+            let outcome = try await LoadRun(
+                loop: loop,
+                mode: .closed(depth: depth, warmupNanos: UInt64(warmupS * 1e9), measureNanos: UInt64(measureS * 1e9))
+            ).run(target)
+            await target.close()
+            return outcome
+        }
+    }
+
+    /// Runs `body` with CPU snapshots of the daemon, the upstream worker and this process around it.
+    private func measure(_ name: String, key: String, _ body: () async throws -> LoadOutcome) async throws -> PhaseResult {
+        let profiler = options.profilePhase == key ? await Profiler.start(pid: options.pid, output: options.profileOut, limitSeconds: profileSeconds(key) + 30) : nil
+        let daemon0 = ProcessSnapshot.read(pid: options.pid)
+        let upstream0 = options.upstreamPid.map { ProcessSnapshot.read(pid: $0) }
+        let self0 = ProcessSnapshot.read(pid: getpid())
+        let start = monotonicNanos()
+        let outcome = try await body()
+        let wall = Double(monotonicNanos() - start) / 1e9
+        if let profiler { await profiler.stop() }
+        let daemon1 = ProcessSnapshot.read(pid: options.pid)
+        let result = PhaseResult(
+            name: name, outcome: outcome, wallSeconds: wall,
+            daemonCPU: ProcessSnapshot.cpuSeconds(from: daemon0, to: daemon1),
+            upstreamCPU: upstream0.flatMap { ProcessSnapshot.cpuSeconds(from: $0, to: ProcessSnapshot.read(pid: options.upstreamPid!)) },
+            benchCPU: ProcessSnapshot.cpuSeconds(from: self0, to: ProcessSnapshot.read(pid: getpid())),
+            daemonSwitches: daemon0.contextSwitches.flatMap { start in daemon1.contextSwitches.map { $0 - start } })
+        let o = outcome
+        log(
+            "  \(name): \(o.replies) replies, \(o.totalErrors) errors, \(o.lost) lost, p50 \(fmtMicros(o.latency.p50)), p99 \(fmtMicros(o.latency.p99))"
+                + (o.throughput > 0 ? ", \(fmtRate(o.throughput)) req/s" : ""))
+        return result
+    }
+
+    /// About how long a phase runs, for the profiler's fixed window (it may cut the end short).
+    private func profileSeconds(_ key: String) -> Double {
+        switch key {
+        case "direct", "through": options.warmupS + options.durationS / Double(options.rounds)
+        case "ping-single": 2.2
+        case "ping-max": 3.5
+        default: 0.5 + options.maxDurationS
+        }
+    }
+
+    private func merge(_ parts: [PhaseResult]) -> PhaseResult? {
+        guard var first = parts.first, let outcome = LoadOutcome.merged(parts.map(\.outcome)) else { return nil }
+        first.outcome = outcome
+        first.wallSeconds = parts.reduce(0) { $0 + $1.wallSeconds }
+        func sum(_ key: KeyPath<PhaseResult, Double?>) -> Double? {
+            let values = parts.compactMap { $0[keyPath: key] }
+            return values.count == parts.count ? values.reduce(0, +) : nil
+        }
+        first.daemonCPU = sum(\.daemonCPU)
+        first.upstreamCPU = sum(\.upstreamCPU)
+        first.benchCPU = sum(\.benchCPU)
+        let switches = parts.compactMap(\.daemonSwitches)
+        first.daemonSwitches = switches.count == parts.count ? switches.reduce(0, +) : nil
+        return first
+    }
+}
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data(("fallbackd-bench: " + message + "\n").utf8))
+}
