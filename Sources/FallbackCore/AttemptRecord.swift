@@ -20,6 +20,15 @@ public struct AttemptRecord: Sendable, Hashable {
     public var costUSD: Double
     /// The caller's metadata object as JSON text.
     public var metadataJSON: String?
+    /// On the attempt that served a request: models of the configured chain passed over. `nil` otherwise.
+    public var fallbackCount: Int?
+    /// On the attempt that served a request: what the chain's primary would have cost for the same tokens.
+    public var primaryCostUSD: Double?
+    /// A shadow call (sampled traffic on a backup model), not part of the caller's request.
+    public var shadow: Bool = false
+
+    /// Whether this attempt served its request (the caller got its content).
+    public var served: Bool { success && !shadow }
 
     public init(
         requestID: String, task: String, chain: String, model: String, provider: String, attemptIndex: Int,

@@ -3,15 +3,18 @@ struct ChainWalk {
     let request: CompletionRequest
     let plan: RoutePlan
     let start: Moment
+    /// The chain's first configured model: what cost deltas are measured against.
+    let primary: ModelConfig?
     var attempts: [AttemptSummary] = []
     var failedModels: Set<String> = []
     /// The plan's steps, with reasons updated as the walk passes models over.
     var route: [RouteStep]
 
-    init(request: CompletionRequest, plan: RoutePlan, start: Moment) {
+    init(request: CompletionRequest, plan: RoutePlan, start: Moment, primary: ModelConfig?) {
         self.request = request
         self.plan = plan
         self.start = start
+        self.primary = primary
         route = plan.steps
         attempts.reserveCapacity(plan.steps.count)
     }
@@ -65,8 +68,14 @@ struct ChainWalk {
             requestID: request.requestID, content: response.content, model: model, task: request.task,
             chain: plan.chain, fallbackCount: fallbackCount(served: model.name),
             latencyMs: end.millis(since: start), attempts: attempts, usage: response.usage,
-            costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finishReason: response.finishReason, route: route
+            costUSD: attempts.reduce(0) { $0 + $1.costUSD }, primaryCostUSD: primaryCost(of: response.usage, served: model),
+            finishReason: response.finishReason, route: route
         )
+    }
+
+    /// What the primary would have cost for `usage`.
+    func primaryCost(of usage: Usage, served: ModelConfig) -> Double {
+        (primary ?? served).cost(of: usage)
     }
 
     /// Models of the configured chain passed over before the one that served: every model configured

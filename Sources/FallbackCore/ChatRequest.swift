@@ -28,6 +28,8 @@ public struct CompletionRequest: Sendable {
     public var timeoutMs: Int64
     /// The caller's metadata object as JSON text, kept with the call log.
     public var metadataJSON: String?
+    /// `true` asks for a shadow call, `false` refuses one, `nil` leaves it to sampling.
+    public var shadow: Bool?
 
     public static let defaultMaxTokens = 1000
     public static let defaultTemperature = 0.3

@@ -43,6 +43,10 @@ public struct CompletionResult: Sendable {
     public var usage: Usage
     /// What every attempt of the request cost together.
     public var costUSD: Double
+    /// What the chain's primary would have cost for the tokens that served.
+    public var primaryCostUSD: Double
+    /// `costUSD - primaryCostUSD`: what falling back (and failed attempts) cost extra; negative when it saved.
+    public var fallbackCostDeltaUSD: Double { costUSD - primaryCostUSD }
     public var finishReason: String?
     /// Every model of the chain with its place and why it was tried or passed over.
     public var route: [RouteStep]

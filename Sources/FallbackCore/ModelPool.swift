@@ -5,9 +5,11 @@ public struct ModelPool: Sendable {
 
     public private(set) var models: [String: ModelConfig]
     public private(set) var chains: [String: [String]]
+    /// Per chain: never fall back to a model whose price is more than this multiple of the primary's.
+    public private(set) var maxCostRatio: [String: Double]
 
     /// Builds a pool; fails when a chain names an unknown model, is empty, or `default` is missing.
-    public init(models: [ModelConfig], chains: [String: [String]]) throws(PoolError) {
+    public init(models: [ModelConfig], chains: [String: [String]], maxCostRatio: [String: Double] = [:]) throws(PoolError) {
         var byName: [String: ModelConfig] = [:]
         for model in models {
             guard byName[model.name] == nil else { throw .duplicateModel(model.name) }
@@ -20,8 +22,12 @@ public struct ModelPool: Sendable {
                 throw .unknownModel(chain: task, model: name)
             }
         }
+        for chain in maxCostRatio.keys.sorted() where chains[chain] == nil {
+            throw .unknownChain(chain)
+        }
         self.models = byName
         self.chains = chains
+        self.maxCostRatio = maxCostRatio
     }
 
     /// Model names sorted by priority, then name: a stable order for listings.
@@ -43,6 +49,8 @@ public enum PoolError: Error, Equatable, CustomStringConvertible {
     case missingDefaultChain
     case emptyChain(String)
     case unknownModel(chain: String, model: String)
+    /// `max_cost_ratio` names a chain that does not exist.
+    case unknownChain(String)
 
     public var description: String {
         switch self {
@@ -50,6 +58,7 @@ public enum PoolError: Error, Equatable, CustomStringConvertible {
         case .missingDefaultChain: "chains.default is required: unknown tasks run it"
         case .emptyChain(let task): "chains.\(task) is empty"
         case .unknownModel(let chain, let model): "chains.\(chain) names unknown model '\(model)'"
+        case .unknownChain(let chain): "max_cost_ratio.\(chain) names no chain"
         }
     }
 }

@@ -18,12 +18,14 @@ public enum RouteReason: String, Sendable, Hashable {
     case skippedByDeadline = "skipped_by_deadline"
     /// Every breaker was open and `when_all_open = "try_least_recent"` sent a probe here anyway.
     case panicProbe = "panic_probe"
+    /// Priced above the chain's `max_cost_ratio` times the primary: never a fallback.
+    case overCostRatio = "over_cost_ratio"
 
     /// Whether the router will try a model planned with this reason.
     public var isTried: Bool {
         switch self {
         case .configured, .healthy, .degraded, .halfOpenProbe, .panicProbe: true
-        case .open, .isolated, .probeBusy, .skippedByDeadline: false
+        case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio: false
         }
     }
 }

@@ -28,7 +28,7 @@ public struct Router: Sendable {
     /// The chain a task would walk now, for the `route` method.
     public func plan(task: String, at now: Moment) -> RoutePlan {
         let (chain, models) = pool.chain(forTask: task)
-        return planner.plan(chain: chain, models: models, at: now)
+        return guarded(planner.plan(chain: chain, models: models, at: now))
     }
 
     /// The chain `request` would walk now. Explicit model names must already be validated.
@@ -39,12 +39,28 @@ public struct Router: Sendable {
         return plan(task: request.task, at: now)
     }
 
+    /// `plan` with the chain's `max_cost_ratio` applied: fallbacks priced above it are skipped.
+    func guarded(_ plan: RoutePlan) -> RoutePlan {
+        guard let ratio = pool.maxCostRatio[plan.chain], let first = plan.configured.first, let primary = pool.models[first]
+        else { return plan }
+        var guarded = plan
+        for index in guarded.steps.indices where guarded.steps[index].model.name != primary.name {
+            if guarded.steps[index].reason.isTried, !CostGuard.allows(guarded.steps[index].model, primary: primary, maxRatio: ratio) {
+                guarded.steps[index].reason = .overCostRatio
+                guarded.steps[index].until = nil
+            }
+        }
+        // Tried steps first, as the router walks them.
+        guarded.steps = guarded.steps.filter(\.reason.isTried) + guarded.steps.filter { !$0.reason.isTried }
+        return guarded
+    }
+
     /// Tries the planned models in order until one serves or the deadline passes.
     public func execute(_ request: CompletionRequest) async -> Result<CompletionResult, RouteFailure> {
         let start = clock.now()
         let deadline = start.adding(millis: request.timeoutMs)
         let plan = plan(for: request, at: start)
-        var walk = ChainWalk(request: request, plan: plan, start: start)
+        var walk = ChainWalk(request: request, plan: plan, start: start, primary: plan.configured.first.flatMap { pool.models[$0] })
         let tried = plan.triedSteps
         if tried.isEmpty, !plan.steps.isEmpty {
             let retryAt = resilience?.earliestReopening(plan.steps)
@@ -73,7 +89,11 @@ public struct Router: Sendable {
                 }
                 let outcome = await invoke(step.model, request: request, deadline: deadline, at: now)
                 let end = clock.now()
-                let record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end)
+                var record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end)
+                if case .success(let response) = outcome {
+                    record.fallbackCount = walk.fallbackCount(served: step.model.name)
+                    record.primaryCostUSD = walk.primaryCost(of: response.usage, served: step.model)
+                }
                 resilience?.observe(step.model, record.callOutcome, permit: permit, at: end)
                 if step.reason == .panicProbe, record.success {
                     // A panic probe that works proves the model is back: close its breaker.

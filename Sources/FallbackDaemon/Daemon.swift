@@ -45,11 +45,19 @@ public struct Daemon {
         )
         let stateStore = try ResilienceStateStore(path: config.databasePath, logger: logger)
         restore(resilience, from: stateStore, clock: clock)
-        let router = Router(pool: config.pool, invoker: registry, recorder: callLog, resilience: resilience, clock: clock)
+        let budgets = BudgetLedger(budgets: config.cost.budgets)
+        let sampler = ShadowSampler(policy: config.cost.shadow, models: Array(config.pool.models.values))
+        restoreSpend(budgets: budgets, sampler: sampler, clock: clock)
+        let recorder = FanOutRecorder([callLog, budgets])
+        let router = Router(pool: config.pool, invoker: registry, recorder: recorder, resilience: resilience, clock: clock)
+        let shadows = ShadowRunner(
+            sampler: sampler, invoker: registry, recorder: recorder, resilience: resilience, clock: clock,
+            sink: { callLog.recordShadow($0) }
+        )
         let gate = InFlightGate(maxInFlight: config.maxInFlight)
         let connections = ConnectionRegistry()
         let methods = DaemonMethods(
-            router: router, resilience: resilience, config: config, socketPath: socketPath, gate: gate, registry: connections,
+            router: router, resilience: resilience, budgets: budgets, shadows: shadows, config: config, socketPath: socketPath, gate: gate, registry: connections,
             callLog: callLog, clock: clock, startedAt: clock.now()
         )
         let server = SocketServer(
@@ -95,6 +103,20 @@ public struct Daemon {
 }
 
 extension Daemon {
+    /// Today's spend per task and on shadows, from the call log: budgets survive a restart.
+    func restoreSpend(budgets: BudgetLedger, sampler: ShadowSampler, clock: any FallbackClock) {
+        let now = clock.now()
+        let midnight = now.unixMillis - now.unixMillis % 86_400_000
+        do {
+            let reporter = try CostReporter(path: config.databasePath)
+            defer { reporter.close() }
+            budgets.restore(spentToday: try reporter.spendByTask(sinceMillis: midnight), at: now)
+            sampler.restore(spentToday: try reporter.shadowSpend(sinceMillis: midnight), at: now)
+        } catch {
+            logger.error("could not restore today's spend; budgets start from zero", metadata: ["store.error": "\(error)"])
+        }
+    }
+
     /// Puts saved breakers and health buckets back: an open breaker stays open across a restart.
     func restore(_ resilience: Resilience, from store: ResilienceStateStore, clock: any FallbackClock) {
         do {

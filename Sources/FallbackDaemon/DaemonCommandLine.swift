@@ -1,8 +1,17 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 /// What `fallbackd` does for its command line; `main.swift` only parses arguments and calls this.
 public enum DaemonCommandLine {
+    /// Makes SwiftNIO's event loops Swift Concurrency's global executor, so a request's tasks run on
+    /// the threads that do its socket and HTTP I/O instead of hopping to a separate pool and back.
+    /// Must be called on the main thread before any Swift Concurrency code runs.
+    public static func installEventLoopExecutor() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// `fallbackd --check-config FILE`: exit status 0 when the file is valid.
     public static func checkConfig(path: String) -> Int32 {
         do {

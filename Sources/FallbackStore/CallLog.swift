@@ -3,18 +3,18 @@ import FallbackCore
 import Logging
 import Synchronization
 
-/// The call log: every attempt becomes one `model_calls` row.
+/// The call log: every attempt becomes one `model_calls` row, every shadow comparison one `shadow_results` row.
 ///
-/// ``record(_:)`` only appends to an in-memory buffer under a `Mutex`: it never touches SQLite and
+/// ``record(_:)`` and ``recordShadow(_:)`` only append to an in-memory buffer under a `Mutex`: it never touches SQLite and
 /// never waits on I/O, so a request is never slowed by the disk. ``flush()`` (driven by
-/// ``CallLogFlusher``) writes the buffer in one transaction on a private serial queue.
+/// ``CallLogFlusher``) writes both buffers in one transaction on a private serial queue.
 ///
 /// When a flush fails (disk full, database locked, I/O error) nothing is lost and nothing crashes:
-/// the batch goes back to the front of the buffer, in order, for the next flush; the error is
+/// the batch (attempts and shadow results alike) goes back to the front of its buffer, in order, for the next flush; the error is
 /// logged and counted in ``stats``.
 ///
-/// Memory is bounded by `maxPending`: when more rows than that are waiting (the disk has been failing
-/// for a long time), the **oldest rows are dropped**, counted in ``CallLogStats/droppedRows`` and
+/// Memory is bounded by `maxPending` per buffer: when more rows than that are waiting (the disk has been
+/// failing for a long time), the **oldest rows are dropped**, counted in ``CallLogStats/droppedRows`` and
 /// reported at `error` level by the next flush (never logged from ``record(_:)`` itself).
 public final class CallLog: OutcomeRecorder, Sendable {
     /// The database file.
@@ -28,16 +28,17 @@ public final class CallLog: OutcomeRecorder, Sendable {
     private let writer: Writer
 
     private struct Buffer: Sendable {
-        var rows = RowQueue()
+        var rows = RowQueue<AttemptRecord>()
+        var shadows = RowQueue<ShadowResult>()
         var written = 0
+        var writtenShadows = 0
         var failedFlushes = 0
         var dropped = 0
         var droppedNotLogged = 0
         var lastError: StoreError?
 
         mutating func enforceCap(_ cap: Int) {
-            guard rows.count > cap else { return }
-            let dropped = rows.dropOldest(rows.count - cap)
+            let dropped = rows.dropOldest(rows.count - cap) + shadows.dropOldest(shadows.count - cap)
             self.dropped += dropped
             droppedNotLogged += dropped
         }
@@ -47,12 +48,14 @@ public final class CallLog: OutcomeRecorder, Sendable {
     private final class Writer: @unchecked Sendable {
         var connection: SQLiteConnection?
         var insert: SQLiteStatement?
+        var insertShadow: SQLiteStatement?
     }
 
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     /// - Parameters:
     ///   - logger: receives flush failures and drops; metadata keys are dotted (`store.path`, `store.rows`, `store.error`).
-    ///   - maxPending: the pending-row cap; beyond it the oldest rows are dropped (at least 1).
+    ///   - maxPending: the pending-row cap of each buffer (attempts, shadow results); beyond it the oldest rows
+    ///     are dropped (at least 1).
     ///   - busyTimeoutMs: how long a flush waits for another connection's write lock before failing with `.busy`.
     public init(path: String, logger: Logger, maxPending: Int = 2_000_000, busyTimeoutMs: Int32 = 5_000) throws(StoreError) {
         self.path = path
@@ -64,6 +67,7 @@ public final class CallLog: OutcomeRecorder, Sendable {
         let before = try CallLogSchema.apply(to: connection)
         writer = Writer()
         writer.insert = try connection.prepare(CallLogSchema.insertSQL)
+        writer.insertShadow = try connection.prepare(CallLogSchema.insertShadowSQL)
         writer.connection = connection
         if before != CallLogSchema.currentVersion {
             logger.info("call log schema migrated", metadata: [
@@ -80,17 +84,27 @@ public final class CallLog: OutcomeRecorder, Sendable {
         }
     }
 
+    /// Buffers one shadow comparison, written in the same flush transaction as the attempts. O(1); never blocks on I/O.
+    public func recordShadow(_ result: ShadowResult) {
+        buffer.withLock { buffer in
+            buffer.shadows.append(result)
+            buffer.enforceCap(maxPending)
+        }
+    }
+
     /// The counters right now.
     public var stats: CallLogStats {
         buffer.withLock {
             CallLogStats(
                 pendingCount: $0.rows.count, writtenCount: $0.written, failedFlushes: $0.failedFlushes,
-                droppedRows: $0.dropped, lastError: $0.lastError
+                droppedRows: $0.dropped, lastError: $0.lastError,
+                pendingShadowCount: $0.shadows.count, writtenShadowCount: $0.writtenShadows
             )
         }
     }
 
-    /// Writes every buffered row in one transaction with one prepared INSERT, on the writer queue.
+    /// Writes every buffered attempt and shadow result in one transaction (one prepared INSERT per table),
+    /// on the writer queue.
     /// Never throws: a failure is logged, counted, and the rows wait for the next flush.
     public func flush() async -> FlushReport {
         await withCheckedContinuation { continuation in
@@ -123,37 +137,40 @@ public final class CallLog: OutcomeRecorder, Sendable {
     private func flushOnQueue() -> FlushReport {
         dispatchPrecondition(condition: .onQueue(queue))
         let start = ContinuousClock.now
-        let batch = buffer.withLock { $0.rows.takeAll() }
+        let (batch, shadows) = buffer.withLock { ($0.rows.takeAll(), $0.shadows.takeAll()) }
         var failure: StoreError?
-        if !batch.isEmpty {
+        if !batch.isEmpty || !shadows.isEmpty {
             do {
-                try write(batch)
+                try write(batch, shadows)
             } catch {
                 failure = error
             }
         }
         let micros = Self.micros(ContinuousClock.now - start)
-        let (pending, droppedNow, droppedTotal) = buffer.withLock { buffer in
+        let (pending, pendingShadows, droppedNow, droppedTotal) = buffer.withLock { buffer in
             if let failure {
                 buffer.rows.prepend(batch)
+                buffer.shadows.prepend(shadows)
                 buffer.enforceCap(maxPending)
                 buffer.failedFlushes += 1
                 buffer.lastError = failure
             } else {
                 buffer.written += batch.count
+                buffer.writtenShadows += shadows.count
             }
             let droppedNow = buffer.droppedNotLogged
             buffer.droppedNotLogged = 0
-            return (buffer.rows.count, droppedNow, buffer.dropped)
+            return (buffer.rows.count, buffer.shadows.count, droppedNow, buffer.dropped)
         }
         if let failure {
             logger.error("call log flush failed; rows kept for the next flush", metadata: [
-                "store.path": "\(path)", "store.rows": "\(batch.count)", "store.pending": "\(pending)",
-                "store.error": "\(failure)",
+                "store.path": "\(path)", "store.rows": "\(batch.count)", "store.shadows": "\(shadows.count)",
+                "store.pending": "\(pending + pendingShadows)", "store.error": "\(failure)",
             ])
-        } else if !batch.isEmpty {
+        } else if !batch.isEmpty || !shadows.isEmpty {
             logger.debug("call log flushed", metadata: [
-                "store.path": "\(path)", "store.rows": "\(batch.count)", "store.duration_us": "\(micros)",
+                "store.path": "\(path)", "store.rows": "\(batch.count)", "store.shadows": "\(shadows.count)",
+                "store.duration_us": "\(micros)",
             ])
         }
         if droppedNow > 0 {
@@ -162,49 +179,44 @@ public final class CallLog: OutcomeRecorder, Sendable {
                 "store.max_pending": "\(maxPending)",
             ])
         }
-        return FlushReport(written: failure == nil ? batch.count : 0, pending: pending, error: failure, durationMicros: micros)
+        return FlushReport(
+            written: failure == nil ? batch.count : 0, pending: pending, error: failure, durationMicros: micros,
+            writtenShadows: failure == nil ? shadows.count : 0, pendingShadows: pendingShadows)
     }
 
-    private func write(_ batch: RowQueue) throws(StoreError) {
-        guard let connection = writer.connection, let insert = writer.insert else { throw .closed }
+    private func write(_ batch: RowQueue<AttemptRecord>, _ shadows: RowQueue<ShadowResult>) throws(StoreError) {
+        guard let connection = writer.connection, let insert = writer.insert, let insertShadow = writer.insertShadow else {
+            throw .closed
+        }
         try connection.transaction(.immediate) { () throws(StoreError) in
-            defer { insert.reset() }
+            defer {
+                insert.reset()
+                insertShadow.reset()
+            }
             for row in batch {
                 insert.reset()
-                try Self.bind(row, to: insert)
+                try CallLogBinder.bind(row, to: insert)
                 try insert.step()
             }
+            for result in shadows {
+                insertShadow.reset()
+                try CallLogBinder.bind(result, to: insertShadow)
+                try insertShadow.step()
+            }
         }
-    }
-
-    /// Binds `row` in ``CallLogSchema/columns`` order (without `id`).
-    static func bind(_ row: AttemptRecord, to insert: SQLiteStatement) throws(StoreError) {
-        try insert.bind(ISOTimestamp.string(unixMillis: row.startedAtMillis), at: 1)
-        try insert.bind(row.model, at: 2)
-        try insert.bind(Int64(row.success ? 1 : 0), at: 3)
-        try insert.bind(row.latencyMs, at: 4)
-        try insert.bind(row.errorType?.rawValue, at: 5)
-        try insert.bind(row.startedAtMillis, at: 6)
-        try insert.bind(row.requestID, at: 7)
-        try insert.bind(row.task, at: 8)
-        try insert.bind(row.chain, at: 9)
-        try insert.bind(row.provider, at: 10)
-        try insert.bind(row.attemptIndex, at: 11)
-        try insert.bind(row.httpStatus, at: 12)
-        try insert.bind(row.usage.inputTokens, at: 13)
-        try insert.bind(row.usage.outputTokens, at: 14)
-        try insert.bind(row.costUSD, at: 15)
-        try insert.bind(row.metadataJSON, at: 16)
     }
 
     private func closeOnQueue() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard let connection = writer.connection else { return }
-        let pending = buffer.withLock { $0.rows.count }
-        if pending > 0 {
-            logger.warning("call log closed with unwritten rows", metadata: ["store.path": "\(path)", "store.rows": "\(pending)"])
+        let (pending, pendingShadows) = buffer.withLock { ($0.rows.count, $0.shadows.count) }
+        if pending + pendingShadows > 0 {
+            logger.warning("call log closed with unwritten rows", metadata: [
+                "store.path": "\(path)", "store.rows": "\(pending)", "store.shadows": "\(pendingShadows)",
+            ])
         }
         writer.insert = nil
+        writer.insertShadow = nil
         writer.connection = nil
         connection.close()
     }

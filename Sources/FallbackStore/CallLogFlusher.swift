@@ -54,9 +54,10 @@ public struct CallLogFlusher: Service {
         let report = await callLog.flush()
         await alsoFlush?()
         let metadata: Logger.Metadata = [
-            "store.path": "\(callLog.path)", "store.rows": "\(report.written)", "store.pending": "\(report.pending)",
+            "store.path": "\(callLog.path)", "store.rows": "\(report.written)", "store.shadows": "\(report.writtenShadows)",
+            "store.pending": "\(report.pending + report.pendingShadows)",
         ]
-        if report.pending > 0 {
+        if report.pending + report.pendingShadows > 0 {
             logger?.error("call log final flush left rows unwritten", metadata: metadata)
         } else {
             logger?.info("call log final flush done", metadata: metadata)

@@ -39,6 +39,14 @@ public struct CallRow: Sendable, Hashable {
     public var costUSD: Double
     /// The caller's metadata object as JSON text.
     public var metadataJSON: String?
+    /// Whether this attempt served its request (successful and not a shadow call).
+    public var served: Bool
+    /// On the serving attempt: models of the configured chain passed over; `nil` on other attempts.
+    public var fallbackCount: Int?
+    /// On the serving attempt: what the chain's primary would have cost for the same tokens; `nil` otherwise.
+    public var primaryCostUSD: Double?
+    /// A shadow call (sampled traffic on a backup model), not part of the caller's request.
+    public var shadow: Bool
 
     /// ``errorType`` parsed, `nil` when NULL or unknown.
     public var errorKind: ErrorType? { errorType.flatMap(ErrorType.init(rawValue:)) }
@@ -149,7 +157,11 @@ public final class CallLogReader {
                 inputTokens: Int(statement.int64(at: 13)),
                 outputTokens: Int(statement.int64(at: 14)),
                 costUSD: statement.double(at: 15),
-                metadataJSON: statement.text(at: 16)))
+                metadataJSON: statement.text(at: 16),
+                served: statement.int64(at: 17) != 0,
+                fallbackCount: statement.int64OrNil(at: 18).map { Int($0) },
+                primaryCostUSD: statement.doubleOrNil(at: 19),
+                shadow: statement.int64(at: 20) != 0))
         }
         return rows
     }

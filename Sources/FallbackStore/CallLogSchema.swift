@@ -3,8 +3,8 @@ import CSQLite
 /// The store's schema: the `model_calls` call log, its indexes, the pragmas, and versioned migrations.
 ///
 /// The version lives in `PRAGMA user_version`. Each entry of ``migrations`` brings the file from
-/// `version - 1` to `version` inside one transaction; later issues append entries (breaker state,
-/// health buckets, shadow results) and bump nothing else.
+/// `version - 1` to `version` inside one transaction; later issues append entries (v2: breaker state and
+/// health buckets, v3: cost columns and shadow results) and bump nothing else.
 public enum CallLogSchema {
     /// One step of the schema history.
     public struct Migration: Sendable {
@@ -21,6 +21,16 @@ public enum CallLogSchema {
         "id", "timestamp", "model_name", "success", "latency_ms", "error_type",
         "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
         "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
+        "served", "fallback_count", "primary_cost_usd", "shadow",
+    ]
+
+    /// Columns of `shadow_results` in table order.
+    public static let shadowColumns = [
+        "id", "ts_ms", "request_id", "task",
+        "primary_model", "primary_success", "primary_error_type", "primary_latency_ms", "primary_input_tokens",
+        "primary_output_tokens", "primary_cost_usd", "primary_output_length",
+        "shadow_model", "shadow_success", "shadow_error_type", "shadow_latency_ms", "shadow_input_tokens",
+        "shadow_output_tokens", "shadow_cost_usd", "shadow_output_length", "similarity",
     ]
 
     /// Version 1: the call log.
@@ -54,6 +64,7 @@ public enum CallLogSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, summary: "model_calls call log", sql: createCallLog),
         Migration(version: 2, summary: "breaker_state and health_buckets", sql: createResilienceState),
+        Migration(version: 3, summary: "cost columns and shadow_results", sql: addCostColumns + createShadowResults),
     ]
 
     /// Version 2: what the resilience engine restores at start. Times are wall-clock unix millis.
@@ -83,15 +94,63 @@ public enum CallLogSchema {
         );
         """
 
+    /// Version 3, first half: what the cost ledger needs on each attempt.
+    ///
+    /// Rows written before v3 get `served = success` (there were no shadow calls yet, so every successful
+    /// attempt served its request); `fallback_count` and `primary_cost_usd` stay NULL for them.
+    /// The partial index serves the shadow spend cap; the cost report itself reads through the v1 indexes
+    /// (`ts_ms`, `task, ts_ms`, `model_name, ts_ms`), one range search per key, so it never sorts a year of rows.
+    static let addCostColumns = """
+        ALTER TABLE model_calls ADD COLUMN served INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE model_calls ADD COLUMN fallback_count INTEGER;
+        ALTER TABLE model_calls ADD COLUMN primary_cost_usd REAL;
+        ALTER TABLE model_calls ADD COLUMN shadow INTEGER NOT NULL DEFAULT 0;
+        UPDATE model_calls SET served = 1 WHERE success = 1;
+        CREATE INDEX IF NOT EXISTS model_calls_shadow_ts ON model_calls (ts_ms) WHERE shadow = 1;
+        """
+
+    /// Version 3, second half: shadow outcomes stored beside the primary's.
+    static let createShadowResults = """
+        CREATE TABLE IF NOT EXISTS shadow_results (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts_ms INTEGER NOT NULL,
+            request_id TEXT,
+            task TEXT,
+            primary_model TEXT,
+            primary_success INTEGER,
+            primary_error_type TEXT,
+            primary_latency_ms INTEGER,
+            primary_input_tokens INTEGER,
+            primary_output_tokens INTEGER,
+            primary_cost_usd REAL,
+            primary_output_length INTEGER,
+            shadow_model TEXT,
+            shadow_success INTEGER,
+            shadow_error_type TEXT,
+            shadow_latency_ms INTEGER,
+            shadow_input_tokens INTEGER,
+            shadow_output_tokens INTEGER,
+            shadow_cost_usd REAL,
+            shadow_output_length INTEGER,
+            similarity REAL
+        );
+        CREATE INDEX IF NOT EXISTS shadow_results_ts ON shadow_results (ts_ms);
+        """
+
     /// The version this build writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// The INSERT the call log prepares once: every column but `id`, in ``columns`` order.
-    static let insertSQL: String = {
+    static let insertSQL = insert(into: "model_calls", columns: columns)
+
+    /// The INSERT for ``CallLog/recordShadow(_:)``: every column of `shadow_results` but `id`, in ``shadowColumns`` order.
+    static let insertShadowSQL = insert(into: "shadow_results", columns: shadowColumns)
+
+    private static func insert(into table: String, columns: [String]) -> String {
         let names = columns.dropFirst()
         let marks = names.map { _ in "?" }.joined(separator: ", ")
-        return "INSERT INTO model_calls (\(names.joined(separator: ", "))) VALUES (\(marks))"
-    }()
+        return "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(marks))"
+    }
 
     /// Sets the pragmas (WAL, `synchronous=NORMAL`) and migrates the file to ``currentVersion``.
     /// - Returns: the version the file had before.

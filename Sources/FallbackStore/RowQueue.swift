@@ -1,15 +1,13 @@
-import FallbackCore
-
-/// The call log's pending rows, oldest first, stored in fixed-size chunks.
+/// The call log's pending rows (attempts or shadow results), oldest first, stored in fixed-size chunks.
 ///
 /// Appending and dropping the oldest row are O(1) with no occasional whole-buffer copy
 /// (which would stall recorders at a 2-million-row cap); taking everything out and putting
 /// a failed batch back in front cost O(number of chunks).
-struct RowQueue: Sendable, Sequence {
+struct RowQueue<Row: Sendable>: Sendable, Sequence {
     /// Rows per chunk.
-    static let chunkSize = 4_096
+    static var chunkSize: Int { 4_096 }
 
-    private var chunks: [[AttemptRecord]] = []
+    private var chunks: [[Row]] = []
     /// Index of the oldest live row inside `chunks[0]`.
     private var head = 0
     /// Live rows.
@@ -18,9 +16,9 @@ struct RowQueue: Sendable, Sequence {
     var isEmpty: Bool { count == 0 }
 
     /// Adds `row` as the newest.
-    mutating func append(_ row: AttemptRecord) {
+    mutating func append(_ row: Row) {
         if chunks.isEmpty || chunks[chunks.count - 1].count >= Self.chunkSize {
-            var chunk: [AttemptRecord] = []
+            var chunk: [Row] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
         }
@@ -74,11 +72,11 @@ struct RowQueue: Sendable, Sequence {
 
     /// Walks the rows oldest first.
     struct Iterator: IteratorProtocol {
-        let chunks: [[AttemptRecord]]
+        let chunks: [[Row]]
         var chunkIndex: Int
         var rowIndex: Int
 
-        mutating func next() -> AttemptRecord? {
+        mutating func next() -> Row? {
             while chunkIndex < chunks.count {
                 if rowIndex < chunks[chunkIndex].count {
                     defer { rowIndex += 1 }

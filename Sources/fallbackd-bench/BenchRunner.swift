@@ -163,13 +163,8 @@ struct BenchRunner {
         results.direct = merge(directParts)
         results.through = merge(throughParts)
         results.rounds = Array(zip(directParts, throughParts))
-        if let through = results.through, through.outcome.errorRate > 0.01 {
-            results.failures.append(
-                "through fallbackd: \(pct(through.outcome.errorRate)) errors (limit 1%): \(through.outcome.errorSamples.first ?? "")")
-        }
-        if let direct = results.direct, direct.outcome.errorRate > 0.01 {
-            results.failures.append("direct: \(pct(direct.outcome.errorRate)) errors: \(direct.outcome.errorSamples.first ?? "")")
-        }
+        checkErrors(results.direct, &results)
+        checkErrors(results.through, &results)
 
         // The socket + JSON-RPC floor.
         log("rpc only: ping, 1 connection, one at a time, 2 s")
@@ -187,11 +182,10 @@ struct BenchRunner {
                 "max rate through fallbackd", key: "max-through", loop: loop, template: completeTemplate, expect: .completion,
                 lanes: options.connections, depth: options.depth, warmupS: 0.5, measureS: options.maxDurationS)
             results.maxThrough = through
-            if through.outcome.errorRate > 0.01 {
-                results.failures.append(
-                    "max rate through fallbackd: \(pct(through.outcome.errorRate)) errors (limit 1%): \(through.outcome.errorSamples.first ?? "")")
-            }
+            checkErrors(through, &results)
         }
+        checkErrors(results.pingSingle, &results)
+        checkErrors(results.pingMax, &results)
         results.afterLoad = ProcessSnapshot.read(pid: options.pid)
 
         if !options.skipMax {
@@ -205,10 +199,19 @@ struct BenchRunner {
                     mode: .closed(depth: 1, warmupNanos: 500_000_000, measureNanos: UInt64(options.maxDurationS * 1e9))
                 ).run(target)
             }
+            checkErrors(results.maxDirect, &results)
         }
         if !ProcessSnapshot.isAlive(pid: options.pid) {
             results.failures.append("fallbackd (pid \(options.pid)) is no longer running")
         }
+    }
+
+    /// More than 1% errors (or unanswered requests) in a phase fails the bench.
+    private func checkErrors(_ phase: PhaseResult?, _ results: inout BenchResults) {
+        guard let phase, phase.outcome.errorRate > 0.01 else { return }
+        let o = phase.outcome
+        results.failures.append(
+            "\(phase.name): \(pct(o.errorRate)) errors (limit 1%): \(o.totalErrors) error replies, \(o.lost) unanswered; first: \(o.errorSamples.first ?? "-")")
     }
 
     private func closedRPC(

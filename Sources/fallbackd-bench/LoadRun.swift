@@ -73,9 +73,10 @@ struct LoadOutcome: Sendable {
         return all
     }
 
+    /// Error replies plus unanswered requests over all requests, warm-up included.
     var errorRate: Double {
-        let denominator = measuredReplies + lost
-        return denominator == 0 ? 1 : Double(measuredErrors + lost) / Double(denominator)
+        let denominator = replies + unmatched + lost
+        return denominator == 0 ? 1 : Double(totalErrors + lost) / Double(denominator)
     }
 }
 

@@ -77,7 +77,7 @@ struct Report {
         let idle = results.idle.rssKiB.map { Double($0) * 1024 / 1e6 }
         out.append(
             Verdict(
-                name: "RSS idle (before any request)", measured: idle.map { String(format: "%.1f MB", $0) } ?? "-",
+                name: "RSS idle (before load)", measured: idle.map { String(format: "%.1f MB", $0) } ?? "-",
                 goal: "< 30 MB", ok: idle.map { $0 < Self.idleRSSGoalMB }))
         return out
     }
@@ -187,7 +187,7 @@ struct Report {
         lines.append("")
         lines.append("| when | VmRSS | of which anonymous | of which file-backed | VmHWM (peak) | threads |")
         lines.append("|---|---:|---:|---:|---:|---:|")
-        lines.append(memoryRow("idle, before any request", r.idle))
+        lines.append(memoryRow("idle: after start-up and one readiness ping", r.idle))
         if let after = r.afterLoad { lines.append(memoryRow("after the max-rate phase", after)) }
         lines.append("")
         if !r.idleMappings.isEmpty {

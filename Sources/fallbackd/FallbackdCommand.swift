@@ -2,7 +2,6 @@ import ArgumentParser
 import FallbackDaemon
 
 /// fallbackd: keeps AI features working when an LLM provider goes down.
-@main
 struct FallbackdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fallbackd",
@@ -26,6 +25,11 @@ struct FallbackdCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        try await execute()
+    }
+
+    /// What `run()` does, under a name no default implementation shadows (main.swift calls it directly).
+    func execute() async throws {
         let status: Int32
         if let checkConfig {
             status = DaemonCommandLine.checkConfig(path: checkConfig)

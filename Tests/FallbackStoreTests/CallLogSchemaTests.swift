@@ -10,12 +10,13 @@ struct CallLogSchemaTests {
         let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
         let db = try SQLiteConnection(path: dir.path())
         #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
-        #expect(try CallLogSchema.userVersion(of: db) == 2)
-        #expect(CallLogSchema.currentVersion == 2)
+        #expect(try CallLogSchema.userVersion(of: db) == 3)
+        #expect(CallLogSchema.currentVersion == 3)
+        #expect(CallLogSchema.migrations.map(\.version) == [1, 2, 3])
         let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         var tableNames: [String] = []
         while try tables.step() { tableNames.append(tables.text(at: 0) ?? "") }
-        #expect(tableNames == ["breaker_state", "health_buckets", "model_calls"])
+        #expect(tableNames == ["breaker_state", "health_buckets", "model_calls", "shadow_results"])
 
         let info = try db.prepare("PRAGMA table_info(model_calls)")
         var columns: [(String, String)] = []
@@ -24,18 +25,34 @@ struct CallLogSchemaTests {
             "id", "timestamp", "model_name", "success", "latency_ms", "error_type",
             "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
             "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
+            "served", "fallback_count", "primary_cost_usd", "shadow",
         ])
+        #expect(columns.map(\.0) == CallLogSchema.columns)
         #expect(columns.map(\.1) == [
             "INTEGER", "TEXT", "TEXT", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT",
-            "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT",
+            "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT", "INTEGER", "INTEGER", "REAL", "INTEGER",
         ])
+        let notNull = try db.prepare("SELECT name, \"notnull\", dflt_value FROM pragma_table_info('model_calls') WHERE \"notnull\" = 1")
+        var required: [String] = []
+        while try notNull.step() { required.append("\(notNull.text(at: 0) ?? "")=\(notNull.text(at: 2) ?? "")") }
+        #expect(required == ["served=0", "shadow=0"])
+
+        let shadowInfo = try db.prepare("PRAGMA table_info(shadow_results)")
+        var shadowColumns: [String] = []
+        while try shadowInfo.step() { shadowColumns.append(shadowInfo.text(at: 1) ?? "") }
+        #expect(shadowColumns == CallLogSchema.shadowColumns)
+        #expect(shadowColumns.count == 21)
         let indexes = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'model_calls' ORDER BY name")
         var names: [String] = []
         while try indexes.step() { names.append(indexes.text(at: 0) ?? "") }
-        #expect(names == ["model_calls_model_ts", "model_calls_request", "model_calls_task_ts", "model_calls_ts"])
+        #expect(names == [
+            "model_calls_model_ts", "model_calls_request", "model_calls_shadow_ts", "model_calls_task_ts", "model_calls_ts",
+        ])
+        #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls_shadow_ts'")?.hasSuffix("WHERE shadow = 1") == true)
+        #expect(try db.scalarText("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shadow_results'") == "shadow_results_ts")
         #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls'")?.contains("AUTOINCREMENT") == true)
         // synchronous=NORMAL is per connection: check the writer's own setting through a fresh apply.
-        #expect(try CallLogSchema.apply(to: db) == 2)
+        #expect(try CallLogSchema.apply(to: db) == 3)
         #expect(try db.scalarInt("PRAGMA synchronous") == 1)
         await log.close()
     }

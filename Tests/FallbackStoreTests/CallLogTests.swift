@@ -16,11 +16,14 @@ struct CallLogTests {
             provider: "anthropic", attemptIndex: 1, startedAtMillis: 1_709_210_096_007, latencyMs: 777,
             success: true, errorType: nil, httpStatus: 200, usage: Usage(inputTokens: 12, outputTokens: 40),
             costUSD: 0.000636, metadataJSON: metadata)
+        var served = ok
+        served.fallbackCount = 1
+        served.primaryCostUSD = 0.0005
         let failed = AttemptRecord(
             requestID: "r-abc", task: "complex_reasoning", chain: "explicit", model: "gpt-4o", provider: "openai",
             attemptIndex: 0, startedAtMillis: 1_709_210_095_000, latencyMs: 35, success: false,
             errorType: .rateLimited, httpStatus: nil, usage: .zero, costUSD: 0, metadataJSON: nil)
-        log.record(ok)
+        log.record(served)
         log.record(failed)
         let report = await log.flush()
         #expect(report.succeeded && report.written == 2 && report.pending == 0)
@@ -41,11 +44,15 @@ struct CallLogTests {
         #expect(second.provider == "anthropic" && second.attemptIndex == 1 && second.httpStatus == 200)
         #expect(second.inputTokens == 12 && second.outputTokens == 40 && second.costUSD == 0.000636)
         #expect(second.metadataJSON == metadata)
+        // Columns of schema v3: only the serving attempt carries the fallback figures.
+        #expect(first.served == false && first.fallbackCount == nil && first.primaryCostUSD == nil && first.shadow == false)
+        #expect(second.served && second.fallbackCount == 1 && second.primaryCostUSD == 0.0005 && second.shadow == false)
 
         let db = try SQLiteConnection(path: dir.path())
         #expect(try db.scalarInt("SELECT COUNT(*) FROM model_calls WHERE error_type IS NULL AND metadata IS NOT NULL") == 1)
         #expect(try db.scalarInt("SELECT COUNT(*) FROM model_calls WHERE http_status IS NULL AND metadata IS NULL") == 1)
         #expect(try db.scalarText("SELECT typeof(ts_ms) || typeof(cost_usd) || typeof(success) FROM model_calls LIMIT 1") == "integerrealinteger")
+        #expect(try db.scalarText("SELECT typeof(served) || typeof(fallback_count) || typeof(primary_cost_usd) || typeof(shadow) FROM model_calls WHERE success = 1") == "integerintegerrealinteger")
         await log.close()
     }
 
@@ -119,7 +126,7 @@ struct CallLogTests {
         }
         #expect(message.contains("model_calls"))
         #expect(failed.pending == 3)
-        try other.exec(CallLogSchema.createCallLog)
+        try other.exec(CallLogSchema.createCallLog + CallLogSchema.addCostColumns)
         let retried = await log.flush()
         #expect(retried.written == 3)
         #expect(try requestIDsInOrder(dir.path()) == ["r-1", "r-2", "r-3"])

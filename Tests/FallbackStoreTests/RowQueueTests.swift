@@ -1,23 +1,26 @@
+import FallbackCore
 import Testing
 
 @testable import FallbackStore
 
 @Suite("RowQueue")
 struct RowQueueTests {
-    private func ids(_ queue: RowQueue) -> [String] { queue.map(\.requestID) }
+    private typealias Queue = RowQueue<AttemptRecord>
+
+    private func ids(_ queue: Queue) -> [String] { queue.map(\.requestID) }
 
     @Test func dropsAcrossChunksAndPrependsInOrder() {
-        let total = RowQueue.chunkSize * 2 + 100
-        var older = RowQueue()
+        let total = Queue.chunkSize * 2 + 100
+        var older = Queue()
         for i in 0..<total { older.append(attempt(i)) }
-        #expect(older.dropOldest(RowQueue.chunkSize + 7) == RowQueue.chunkSize + 7)
-        #expect(older.count == total - RowQueue.chunkSize - 7)
+        #expect(older.dropOldest(Queue.chunkSize + 7) == Queue.chunkSize + 7)
+        #expect(older.count == total - Queue.chunkSize - 7)
 
-        var newer = RowQueue()
+        var newer = Queue()
         for i in total..<(total + 50) { newer.append(attempt(i)) }
         newer.dropOldest(5)
         newer.prepend(older)
-        let expected = ((RowQueue.chunkSize + 7)..<total).map { "r-\($0)" } + ((total + 5)..<(total + 50)).map { "r-\($0)" }
+        let expected = ((Queue.chunkSize + 7)..<total).map { "r-\($0)" } + ((total + 5)..<(total + 50)).map { "r-\($0)" }
         #expect(ids(newer) == expected)
         #expect(newer.count == expected.count)
 

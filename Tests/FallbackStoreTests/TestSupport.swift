@@ -67,3 +67,21 @@ func requestIDsInOrder(_ path: String) throws -> [String] {
     let reader = try CallLogReader(path: path)
     return try reader.recent(limit: Int.max).reversed().map(\.requestID)
 }
+
+/// The `detail` lines of `EXPLAIN QUERY PLAN sql` (parameters unbound: the plan does not depend on them).
+func planDetails(_ sql: String, on db: SQLiteConnection) throws -> [String] {
+    let plan = try db.prepare("EXPLAIN QUERY PLAN " + sql)
+    var details: [String] = []
+    while try plan.step() { details.append(plan.text(at: 3) ?? "") }
+    return details
+}
+
+/// One side of a shadow comparison with the figures a report reads.
+func side(
+    _ model: String, success: Bool = true, latency: Int64 = 100, cost: Double = 0.5, tokens: (Int, Int) = (10, 20),
+    length: Int = 42
+) -> ShadowSide {
+    ShadowSide(
+        model: model, success: success, errorType: success ? nil : .serverError, latencyMs: latency,
+        usage: Usage(inputTokens: tokens.0, outputTokens: tokens.1), costUSD: cost, outputLength: success ? length : 0)
+}

@@ -55,6 +55,7 @@ public enum ConfigLoader {
             throw ConfigError(key: "models", "at least one [models.NAME] table is required")
         }
         var resilience = try ResilienceConfigParser.parse(&top)
+        let cost = try CostConfigParser.parse(&top)
         var models: [ModelConfig] = []
         for name in modelsTable.table.keys.sorted() {
             guard var reader = try modelsTable.subtable(name) else { continue }
@@ -77,14 +78,15 @@ public enum ConfigLoader {
 
         let pool: ModelPool
         do {
-            pool = try ModelPool(models: models, chains: chains)
+            pool = try ModelPool(models: models, chains: chains, maxCostRatio: cost.maxCostRatio)
         } catch {
             throw poolError(error)
         }
+        try CostConfigParser.validate(cost, models: Set(pool.models.keys))
         return DaemonConfig(
             socketPath: socket, databasePath: database, flushIntervalMs: Int64(flush), maxLineBytes: maxLine,
             maxInFlight: maxInFlight, shutdownGraceMs: Int64(grace), logLevel: level, providers: providers,
-            pool: pool, resilience: resilience, warnings: warnings
+            pool: pool, resilience: resilience, cost: cost, warnings: warnings
         )
     }
 
@@ -118,6 +120,7 @@ public enum ConfigLoader {
         case .missingDefaultChain: ConfigError(key: "chains.default", "is required: unknown tasks run it")
         case .emptyChain(let task): ConfigError(key: "chains.\(task)", "must name at least one model")
         case .unknownModel(let chain, let model): ConfigError(key: "chains.\(chain)", "names unknown model '\(model)'")
+        case .unknownChain(let chain): ConfigError(key: "max_cost_ratio.\(chain)", "names no chain")
         }
     }
 }

@@ -15,6 +15,7 @@ public struct DaemonConfig: Sendable {
     public var providers: [ProviderSettings]
     public var pool: ModelPool
     public var resilience: ResilienceConfig
+    public var cost: CostConfig
     /// Problems that do not stop the daemon (a key variable not set): logged at start.
     public var warnings: [String]
 

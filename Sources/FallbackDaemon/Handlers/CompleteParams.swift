@@ -3,7 +3,9 @@ import FallbackRPC
 
 /// Validates `complete` params into a `CompletionRequest`; every error names the field.
 enum CompleteParams {
-    static let knownFields: Set<String> = ["messages", "task", "models", "max_tokens", "temperature", "timeout_ms", "metadata"]
+    static let knownFields: Set<String> = [
+        "messages", "task", "models", "max_tokens", "temperature", "timeout_ms", "metadata", "shadow",
+    ]
     /// Ten minutes: longer deadlines are almost always a unit mistake (seconds for milliseconds).
     static let maxTimeoutMs = 600_000
 
@@ -37,6 +39,10 @@ enum CompleteParams {
                 throw .invalidParams(field: "timeout_ms", "must be an integer from 1 to \(maxTimeoutMs)")
             }
             request.timeoutMs = Int64(number)
+        }
+        if let value = params["shadow"], !value.isNull {
+            guard let flag = value.boolValue else { throw .invalidParams(field: "shadow", "must be true or false") }
+            request.shadow = flag
         }
         if let value = params["metadata"], !value.isNull {
             guard value.kind == .object else { throw .invalidParams(field: "metadata", "must be an object") }

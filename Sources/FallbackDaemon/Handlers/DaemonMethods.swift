@@ -11,6 +11,8 @@ import Synchronization
 struct DaemonMethods: Sendable {
     let router: Router
     let resilience: Resilience
+    let budgets: BudgetLedger
+    let shadows: ShadowRunner?
     let config: DaemonConfig
     let socketPath: String
     let gate: InFlightGate
@@ -34,6 +36,9 @@ struct DaemonMethods: Sendable {
         let pool = config.pool
         let ids = requestIDs
         let clock = self.clock
+        let budgets = self.budgets
+        let shadows = self.shadows
+        CostMethods(databasePath: config.databasePath, callLog: callLog, clock: clock).register(in: &table)
         ResilienceMethods(
             router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
         ).register(in: &table)
@@ -45,7 +50,14 @@ struct DaemonMethods: Sendable {
                 if case .failure(let error) = parsed { return .failure(error) }
                 return .failure(.internalError("unreachable"))
             }
-            switch await router.execute(request) {
+            let start = clock.now()
+            if let refusal = budgets.check(task: request.task, at: start) {
+                return .failure(ResultEncoding.budgetError(refusal, clock: clock))
+            }
+            let shadow = shadows?.begin(request, plan: router.plan(for: request, at: start), pool: pool)
+            let outcome = await router.execute(request)
+            shadow?.finish(outcome)
+            switch outcome {
             case .success(let result): return .success(ResultEncoding.result(result, clock: clock))
             case .failure(let failure): return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs, clock: clock))
             }

@@ -1,5 +1,6 @@
 import FallbackCore
 import FallbackRPC
+import FallbackStore
 
 /// Turns router results into the wire shapes docs/protocol.md promises.
 enum ResultEncoding {
@@ -17,6 +18,8 @@ enum ResultEncoding {
             "attempts": attempts(result.attempts),
             "usage": usage(result.usage),
             "cost_usd": .double(result.costUSD),
+            "primary_cost_usd": .double(result.primaryCostUSD),
+            "fallback_cost_delta_usd": .double(result.fallbackCostDeltaUSD),
             "finish_reason": .optional(result.finishReason),
             "request_id": .string(result.requestID),
             "route": route(result.route, clock: clock),
@@ -89,6 +92,20 @@ enum ResultEncoding {
                 "message": .optional(attempt.message),
             ]
         })
+    }
+
+    /// -32004: the task's daily budget is spent; no pricier model is tried instead.
+    static func budgetError(_ refusal: BudgetRefusal, clock: any FallbackClock) -> RPCError {
+        let resets = ISOTimestamp.string(unixMillis: refusal.resetsAtUnixMillis)
+        return RPCError(
+            code: RPCErrorCode.budgetExceeded,
+            message: "daily budget of $\(refusal.budgetUSD) for task \(refusal.task) is spent; resets at \(resets)",
+            data: [
+                "task": .string(refusal.task), "budget_usd": .double(refusal.budgetUSD),
+                "spent_usd": .double(refusal.spentUSD), "resets_at": .string(resets),
+                "resets_at_ms": .int(Int(refusal.resetsAtUnixMillis)),
+            ]
+        )
     }
 
     static func usage(_ usage: Usage) -> JSON {

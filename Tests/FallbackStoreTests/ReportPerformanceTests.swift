@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import FallbackStore
+
+/// Query plans of every report statement, and timings on a generated year of calls.
+@Suite("Report plans and performance")
+struct ReportPerformanceTests {
+    static let day: Int64 = 86_400_000
+    /// Every statement the reporters run.
+    static let reportQueries = CostReporter.queries + [ShadowReporter.pairsSQL]
+
+    /// Every plan reads `model_calls` / `shadow_results` through an index seek: no `SCAN` of either table,
+    /// not even a full scan of an index (`SCAN model_calls USING INDEX ...`).
+    static func expectIndexedPlans(on db: SQLiteConnection, _ label: String) throws {
+        for sql in reportQueries {
+            let details = try planDetails(sql, on: db)
+            let scans = details.filter { $0.contains("SCAN model_calls") || $0.contains("SCAN shadow_results") }
+            #expect(scans.isEmpty, "\(label): full scan in \(details) for \(sql)")
+            let seeks = details.filter {
+                ($0.hasPrefix("SEARCH model_calls USING") || $0.hasPrefix("SEARCH shadow_results USING")) && $0.contains("INDEX")
+            }
+            #expect(!seeks.isEmpty, "\(label): no index search in \(details) for \(sql)")
+        }
+    }
+
+    @Test func everyReportQuerySearchesAnIndex() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
+        let db = try SQLiteConnection(path: dir.path())
+        try Self.expectIndexedPlans(on: db, "empty file")
+        // The indexes named in the docs are the ones used.
+        #expect(try planDetails(CostReporter.taskSQL, on: db).contains { $0.contains("model_calls_task_ts (task=? AND ts_ms>? AND ts_ms<?)") })
+        #expect(try planDetails(CostReporter.modelSQL, on: db).contains { $0.contains("model_calls_model_ts (model_name=?") })
+        #expect(try planDetails(CostReporter.totalsSQL, on: db).contains { $0.contains("model_calls_ts (ts_ms>? AND ts_ms<?)") })
+        #expect(try planDetails(CostReporter.shadowSpendSQL, on: db).contains { $0.contains("model_calls_shadow_ts (ts_ms>?)") })
+        #expect(try planDetails(ShadowReporter.pairsSQL, on: db).contains { $0.contains("shadow_results_ts (ts_ms>? AND ts_ms<?)") })
+        await log.close()
+    }
+
+    /// Times `body`, prints the timing and returns it in seconds.
+    static func timed<T>(_ label: String, _ body: () throws -> T) rethrows -> (T, Double) {
+        let start = ContinuousClock.now
+        let value = try body()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("[fallbackd report timing] \(label): \(String(format: "%.3f", seconds)) s")
+        return (value, seconds)
+    }
+
+    @Test func aGeneratedYearReportsFast() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = dir.path()
+        try await CallLog(path: path, logger: LogCapture().logger).close()
+        let end: Int64 = 1_795_564_800_000  // 2026-11-25T00:00Z, a Wednesday
+        let (generated, _) = try Self.timed("generate ~1,000,000 attempt rows over 365 days (one transaction)") {
+            try CallLogGenerator.generate(into: path, attempts: 1_000_000, days: 365, endMillis: end)
+        }
+        print("[fallbackd report timing] generated \(generated.attempts) attempts, \(generated.shadowCalls) shadow calls, "
+            + "\(generated.shadowResults) shadow results, \(generated.servedRequests) served requests")
+        #expect(generated.attempts + generated.shadowCalls >= 1_000_000)
+
+        let reporter = try CostReporter(path: path)
+        let shadows = try ShadowReporter(path: path)
+
+        let (week, t7) = try Self.timed("cost report, last 7 days, no weekly rows") {
+            try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 0)
+        }
+        let (weekly, t7w) = try Self.timed("cost report, last 7 days + 12 weekly rows (cost.report default)") {
+            try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 12)
+        }
+        let (_, tWeeks) = try Self.timed("12 weekly rows alone (empty range)") {
+            try reporter.report(sinceMillis: end, untilMillis: end, weeks: 12)
+        }
+        let (year, tYear) = try Self.timed("cost report, whole year + 52 weekly rows") {
+            try reporter.report(sinceMillis: end - 365 * Self.day, untilMillis: end, weeks: 52)
+        }
+        let (pairs, tShadow7) = try Self.timed("shadow report, last 7 days") {
+            try shadows.report(sinceMillis: end - 7 * Self.day, untilMillis: end)
+        }
+        let (yearPairs, tShadowYear) = try Self.timed("shadow report, whole year") {
+            try shadows.report(sinceMillis: end - 365 * Self.day, untilMillis: end)
+        }
+        let (_, tToday) = try Self.timed("spendByTask + shadowSpend since UTC midnight") {
+            (try reporter.spendByTask(sinceMillis: end - Self.day), try reporter.shadowSpend(sinceMillis: end - Self.day))
+        }
+        let timings = [("7d", t7), ("7d+12w", t7w), ("12w", tWeeks), ("year", tYear), ("shadow 7d", tShadow7),
+                   ("shadow year", tShadowYear), ("today", tToday)]
+        for (label, seconds) in timings { #expect(seconds < 3, "\(label) took \(seconds) s") }
+
+        // The SQL figures match what the generator counted.
+        #expect(year.totals.attempts == generated.attempts && year.totals.requests == generated.servedRequests)
+        #expect(year.totals.failedAttempts == generated.failedAttempts && year.totals.servedByFallback == generated.servedByFallback)
+        #expect(year.totals.shadowCalls == generated.shadowCalls)
+        #expect(abs(year.totals.spendUSD - generated.spendUSD) < 1e-9 * generated.spendUSD)
+        #expect(abs(year.totals.shadowSpendUSD - generated.shadowSpendUSD) < 1e-9 * generated.shadowSpendUSD)
+        #expect(year.byTask.map(\.attempts).reduce(0, +) == generated.attempts && year.byTask.count == 5)
+        #expect(year.byModel.map(\.attempts).reduce(0, +) == generated.attempts && year.byModel.count == 6)
+        #expect(year.weekly.map(\.totals.attempts).reduce(0, +) >= generated.attempts * 51 / 53)
+        #expect(yearPairs.map(\.calls).reduce(0, +) == generated.shadowResults)
+        #expect(weekly.weekly.count == 12 && weekly.byTask == week.byTask && week.totals.attempts > 15_000)
+        #expect(!pairs.isEmpty && year.totals.fallbackExtraUSD != 0)
+
+        let db = try SQLiteConnection(path: path)
+        try Self.expectIndexedPlans(on: db, "generated year")
+        try db.exec("PRAGMA analysis_limit=1000; ANALYZE")
+        try Self.expectIndexedPlans(on: db, "generated year after ANALYZE")
+    }
+}
