@@ -55,16 +55,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     public static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64)
         -> Result<ProviderResponse, ProviderFailure>
     {
-        guard (200...299).contains(reply.status) else {
-            return .failure(ProviderErrorClassifier.classify(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis))
-        }
-        let json: JSON
-        switch ParsedContent.object(in: reply) {
-        case .success(let object): json = object
-        case .failure(let error): return ParsedContent.bad(error.why).result(reply: reply, usage: .zero, apiKey: apiKey)
-        }
-        let usage = ProviderText.usage(in: json) ?? .zero
-        return content(of: json).result(reply: reply, usage: usage, apiKey: apiKey)
+        ParsedContent.parse(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis, content: content(of:))
     }
 
     static func content(of json: JSON) -> ParsedContent {

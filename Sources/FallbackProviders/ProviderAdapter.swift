@@ -109,6 +109,25 @@ extension ParsedContent {
 }
 
 /// Why a 2xx body was unusable.
+extension ParsedContent {
+    /// Every adapter's reply handling: a non-2xx status is classified, a 2xx body must be a JSON
+    /// object, and `content` reads the provider's own shape; usage is kept on every outcome.
+    static func parse(
+        _ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64, content: (JSON) -> ParsedContent
+    ) -> Result<ProviderResponse, ProviderFailure> {
+        guard (200...299).contains(reply.status) else {
+            return .failure(ProviderErrorClassifier.classify(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis))
+        }
+        switch object(in: reply) {
+        case .success(let json):
+            let usage = ProviderText.usage(in: json) ?? .zero
+            return content(json).result(reply: reply, usage: usage, apiKey: apiKey)
+        case .failure(let error):
+            return ParsedContent.bad(error.why).result(reply: reply, usage: .zero, apiKey: apiKey)
+        }
+    }
+}
+
 struct ParsedContentError: Error {
     var why: String
 }
