@@ -21,45 +21,54 @@ extension CostReporter {
         TOTAL(CASE WHEN shadow <> 0 THEN cost_usd END)
         """
 
-    /// One task's figures: `task = ?1 AND ts_ms in [?2, ?3)`, a range search on `model_calls_task_ts`.
-    static let taskSQL = "SELECT \(figures) FROM model_calls WHERE task = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
-
-    /// One model's figures: a range search on `model_calls_model_ts`.
-    static let modelSQL = "SELECT \(figures) FROM model_calls WHERE model_name = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
-
-    /// Everything in `[?1, ?2)`: a range search on `model_calls_ts` (also each week's row).
-    static let totalsSQL = "SELECT \(figures) FROM model_calls WHERE ts_ms >= ?1 AND ts_ms < ?2"
-
-    /// Every distinct task, one index seek per task (a loose index scan written as a recursive CTE).
-    static let taskKeysSQL = distinctKeys("task")
-
-    /// Every distinct model, one index seek per model.
-    static let modelKeysSQL = distinctKeys("model_name")
-
-    /// Non-shadow spend per task since `?1`: a range search on `model_calls_ts`, then a small GROUP BY.
-    static let spendByTaskSQL = """
-        SELECT task, TOTAL(cost_usd) FROM model_calls
-        WHERE ts_ms >= ?1 AND shadow = 0 AND task IS NOT NULL GROUP BY task
+    /// One (task, model) pair's figures over `[?3, ?4)`: a range search on the covering index
+    /// `model_calls_report (task, model_name, ts_ms, ...)`, which never reads the table.
+    static let pairSQL = """
+        SELECT \(figures) FROM model_calls
+        WHERE task = ?1 AND model_name = ?2 AND ts_ms >= ?3 AND ts_ms < ?4
         """
 
-    /// Shadow spend since `?1`: a range search on the partial index `model_calls_shadow_ts`.
-    static let shadowSpendSQL = "SELECT TOTAL(cost_usd) FROM model_calls WHERE shadow = 1 AND ts_ms >= ?1"
-
-    /// Every statement the reporter runs, for plan checks.
-    static var queries: [String] {
-        [taskSQL, modelSQL, totalsSQL, taskKeysSQL, modelKeysSQL, spendByTaskSQL, shadowSpendSQL]
-    }
-
-    /// Distinct non-NULL values of `column`, ascending, without reading the table: each step seeks the
-    /// smallest value above the previous one in the index that starts with `column`.
-    private static func distinctKeys(_ column: String) -> String {
-        """
+    /// Every distinct task, ascending: one index seek per task (a loose index scan written as a recursive CTE).
+    static let taskKeysSQL = """
         WITH RECURSIVE keys(k) AS (
-            SELECT MIN(\(column)) FROM model_calls
+            SELECT MIN(task) FROM model_calls
             UNION ALL
-            SELECT (SELECT MIN(\(column)) FROM model_calls WHERE \(column) > keys.k) FROM keys WHERE keys.k IS NOT NULL
+            SELECT (SELECT MIN(task) FROM model_calls WHERE task > keys.k) FROM keys WHERE keys.k IS NOT NULL
         )
         SELECT k FROM keys WHERE k IS NOT NULL
         """
+
+    /// Every distinct model of task `?1`, ascending: one seek per model in `model_calls_report`.
+    static let modelKeysSQL = """
+        WITH RECURSIVE keys(k) AS (
+            SELECT MIN(model_name) FROM model_calls WHERE task = ?1
+            UNION ALL
+            SELECT (SELECT MIN(model_name) FROM model_calls WHERE task = ?1 AND model_name > keys.k)
+            FROM keys WHERE keys.k IS NOT NULL
+        )
+        SELECT k FROM keys WHERE k IS NOT NULL
+        """
+
+    /// Every statement the reporter runs, for plan checks.
+    static var queries: [String] { [pairSQL, taskKeysSQL, modelKeysSQL] }
+}
+
+extension CostRow {
+    /// Whether nothing at all was counted (no attempt, no shadow call).
+    var isEmpty: Bool { attempts == 0 && shadowCalls == 0 }
+
+    /// Adds every figure of `other` (not its key) to this row.
+    mutating func add(_ other: CostRow) {
+        requests += other.requests
+        attempts += other.attempts
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        spendUSD += other.spendUSD
+        servedByFallback += other.servedByFallback
+        fallbackExtraUSD += other.fallbackExtraUSD
+        failedAttempts += other.failedAttempts
+        failedCostUSD += other.failedCostUSD
+        shadowCalls += other.shadowCalls
+        shadowSpendUSD += other.shadowSpendUSD
     }
 }

@@ -1,10 +1,11 @@
-/// Answers `cost.report` and restores budgets from the call log, through its own read-only connection
-/// (WAL lets it read while the ``CallLog`` writes).
+/// Answers `cost.report` and restores budgets and the shadow cap from the call log, through its own
+/// read-only connection (WAL lets it read while the ``CallLog`` writes).
 ///
-/// Every query is a range search on an index, never a scan of `model_calls`: per task and per model the
-/// reporter first lists the keys by hopping through the `(task, ts_ms)` / `(model_name, ts_ms)` indexes
-/// (one seek per distinct key), then aggregates each key with one `key = ? AND ts_ms` range search, so no
-/// query sorts the range for a GROUP BY. Totals and weeks are range searches on `ts_ms`.
+/// Every figure comes from one aggregate query per (task, model) pair on the covering index
+/// `model_calls_report (task, model_name, ts_ms, ...)`: a range search that never reads the table and
+/// never sorts the range for a GROUP BY. The pairs are listed by hopping through the same index (one
+/// seek per distinct key). Per task, per model, totals and weeks are sums of pair rows, so they always
+/// agree with one another. Rows without a task or a model (fallbackd never writes any) are not counted.
 ///
 /// Times are unix milliseconds; ranges are `[since, until)`. Not `Sendable`: use one reporter per task or
 /// queue (opening one is cheap).
@@ -23,44 +24,49 @@ public final class CostReporter {
     ///   - untilMillis: end of the range, exclusive; also the end of the newest week.
     ///   - weeks: how many weeks (Monday 00:00 UTC to Monday 00:00 UTC) end at `untilMillis`; 0 for none.
     public func report(sinceMillis: Int64, untilMillis: Int64, weeks: Int = 12) throws(StoreError) -> CostReport {
-        let byTask = try rows(keysSQL: Self.taskKeysSQL, aggregateSQL: Self.taskSQL, since: sinceMillis, until: untilMillis)
-        let byModel = try rows(keysSQL: Self.modelKeysSQL, aggregateSQL: Self.modelSQL, since: sinceMillis, until: untilMillis)
-        let totals = try connection.prepare(Self.totalsSQL)
-        let total = try Self.aggregate(totals, key: "total", bindKey: nil, since: sinceMillis, until: untilMillis)
+        let pairs = try self.pairs()
+        let statement = try connection.prepare(Self.pairSQL)
+        var byTask: [String: CostRow] = [:]
+        var byModel: [String: CostRow] = [:]
+        var totals = CostRow(key: "total")
+        for (task, model) in pairs {
+            let row = try Self.figures(statement, task: task, model: model, since: sinceMillis, until: untilMillis)
+            guard !row.isEmpty else { continue }
+            byTask[task, default: CostRow(key: task)].add(row)
+            byModel[model, default: CostRow(key: model)].add(row)
+            totals.add(row)
+        }
         var weekly: [WeekRow] = []
         if weeks > 0 && untilMillis > Int64.min {
             let newest = WeekRow.start(containing: untilMillis - 1)
             for back in stride(from: Int64(weeks - 1), through: 0, by: -1) {
                 let start = newest &- back &* WeekRow.millis
                 let end = Swift.min(start &+ WeekRow.millis, untilMillis)
-                let key = String(ISOTimestamp.string(unixMillis: start).prefix(10))
-                let row = try Self.aggregate(totals, key: key, bindKey: nil, since: start, until: end)
-                weekly.append(WeekRow(weekStartMillis: start, totals: row))
+                var week = CostRow(key: String(ISOTimestamp.string(unixMillis: start).prefix(10)))
+                for (task, model) in pairs {
+                    week.add(try Self.figures(statement, task: task, model: model, since: start, until: end))
+                }
+                weekly.append(WeekRow(weekStartMillis: start, totals: week))
             }
         }
         return CostReport(
-            sinceMillis: sinceMillis, untilMillis: untilMillis, byTask: byTask, byModel: byModel, totals: total, weekly: weekly)
+            sinceMillis: sinceMillis, untilMillis: untilMillis, byTask: Self.sorted(byTask), byModel: Self.sorted(byModel),
+            totals: totals, weekly: weekly)
     }
 
-    /// Spend per task since `sinceMillis` (non-shadow attempts, failed and reported ones included):
-    /// what the budget ledger restores at start. Tasks without spend in the range are absent.
+    /// Spend per task since `sinceMillis` (non-shadow attempts, failed and reported ones included, as in
+    /// ``CostRow/spendUSD``): what the budget ledger restores at start. Tasks without calls since then are absent.
     public func spendByTask(sinceMillis: Int64) throws(StoreError) -> [String: Double] {
-        let statement = try connection.prepare(Self.spendByTaskSQL)
-        try statement.bind(sinceMillis, at: 1)
         var spend: [String: Double] = [:]
-        while try statement.step() {
-            guard let task = statement.text(at: 0) else { continue }
-            spend[task] = statement.double(at: 1)
+        for row in try sinceRows(sinceMillis) where row.row.attempts > 0 {
+            spend[row.task, default: 0] += row.row.spendUSD
         }
         return spend
     }
 
     /// Spend on shadow calls since `sinceMillis`: what the shadow sampler's daily cap restores at start.
     public func shadowSpend(sinceMillis: Int64) throws(StoreError) -> Double {
-        let statement = try connection.prepare(Self.shadowSpendSQL)
-        try statement.bind(sinceMillis, at: 1)
-        guard try statement.step() else { return 0 }
-        return statement.double(at: 0)
+        try sinceRows(sinceMillis).reduce(0) { $0 + $1.row.shadowSpendUSD }
     }
 
     /// Closes the reporter's connection; later reports fail with `.closed`.
@@ -68,40 +74,54 @@ public final class CostReporter {
         connection.close()
     }
 
-    private func rows(keysSQL: String, aggregateSQL: String, since: Int64, until: Int64) throws(StoreError) -> [CostRow] {
-        let keys = try connection.prepare(keysSQL)
-        var names: [String] = []
-        while try keys.step() {
-            if let name = keys.text(at: 0) { names.append(name) }
+    /// Every (task, model) pair in the log, ordered by task then model.
+    private func pairs() throws(StoreError) -> [(task: String, model: String)] {
+        let tasks = try connection.prepare(Self.taskKeysSQL)
+        let models = try connection.prepare(Self.modelKeysSQL)
+        var pairs: [(task: String, model: String)] = []
+        while try tasks.step() {
+            guard let task = tasks.text(at: 0) else { continue }
+            models.reset()
+            try models.bind(task, at: 1)
+            while try models.step() {
+                if let model = models.text(at: 0) { pairs.append((task, model)) }
+            }
         }
-        let aggregate = try connection.prepare(aggregateSQL)
-        var rows: [CostRow] = []
-        for name in names {
-            let row = try Self.aggregate(aggregate, key: name, bindKey: name, since: since, until: until)
-            if row.attempts > 0 || row.shadowCalls > 0 { rows.append(row) }
-        }
-        return rows.sorted { ($0.spendUSD, $1.key) > ($1.spendUSD, $0.key) }
+        models.reset()
+        return pairs
     }
 
-    /// Runs one aggregate statement (parameters: the key when there is one, then since and until).
-    private static func aggregate(
-        _ statement: SQLiteStatement, key: String, bindKey: String?, since: Int64, until: Int64
+    /// Each pair's figures from `sinceMillis` on, with its task.
+    private func sinceRows(_ sinceMillis: Int64) throws(StoreError) -> [(task: String, row: CostRow)] {
+        let statement = try connection.prepare(Self.pairSQL)
+        var rows: [(task: String, row: CostRow)] = []
+        for (task, model) in try pairs() {
+            rows.append((task, try Self.figures(statement, task: task, model: model, since: sinceMillis, until: Int64.max)))
+        }
+        return rows
+    }
+
+    /// Runs ``pairSQL`` for one pair and range.
+    private static func figures(
+        _ statement: SQLiteStatement, task: String, model: String, since: Int64, until: Int64
     ) throws(StoreError) -> CostRow {
         statement.reset()
         defer { statement.reset() }
-        var index: Int32 = 1
-        if let bindKey {
-            try statement.bind(bindKey, at: 1)
-            index = 2
-        }
-        try statement.bind(since, at: index)
-        try statement.bind(until, at: index + 1)
-        guard try statement.step() else { return CostRow(key: key) }
+        try statement.bind(task, at: 1)
+        try statement.bind(model, at: 2)
+        try statement.bind(since, at: 3)
+        try statement.bind(until, at: 4)
+        guard try statement.step() else { return CostRow(key: model) }
         func int(_ column: Int32) -> Int { Int(statement.int64(at: column)) }
         return CostRow(
-            key: key, requests: int(0), attempts: int(1), inputTokens: int(2), outputTokens: int(3),
+            key: model, requests: int(0), attempts: int(1), inputTokens: int(2), outputTokens: int(3),
             spendUSD: statement.double(at: 4), servedByFallback: int(5), fallbackExtraUSD: statement.double(at: 6),
             failedAttempts: int(7), failedCostUSD: statement.double(at: 8), shadowCalls: int(9),
             shadowSpendUSD: statement.double(at: 10))
+    }
+
+    /// Highest spend first, ties by key.
+    private static func sorted(_ rows: [String: CostRow]) -> [CostRow] {
+        rows.values.sorted { ($0.spendUSD, $1.key) > ($1.spendUSD, $0.key) }
     }
 }

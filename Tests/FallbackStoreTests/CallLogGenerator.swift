@@ -50,23 +50,23 @@ enum CallLogGenerator {
         }
     }
 
-    static let models: [String: Model] = Dictionary(uniqueKeysWithValues: [
+    static let models: [Model] = [
         Model(name: "gpt-4o", provider: "openai", per1kInput: 0.0025, per1kOutput: 0.01, failureRate: 0.08),
         Model(name: "gpt-4o-mini", provider: "openai", per1kInput: 0.00015, per1kOutput: 0.0006, failureRate: 0.05),
         Model(name: "claude-sonnet", provider: "anthropic", per1kInput: 0.003, per1kOutput: 0.015, failureRate: 0.12),
         Model(name: "claude-haiku", provider: "anthropic", per1kInput: 0.0008, per1kOutput: 0.004, failureRate: 0.06),
         Model(name: "gemini-flash", provider: "gemini", per1kInput: 0.000075, per1kOutput: 0.0003, failureRate: 0.10),
         Model(name: "gemini-pro", provider: "gemini", per1kInput: 0.00125, per1kOutput: 0.005, failureRate: 0.15),
-    ].map { ($0.name, $0) })
+    ]
 
-    /// (task, share of traffic, chain).
-    static let tasks: [(String, Double, [String])] = [
+    /// (task, share of traffic, chain), chains resolved once (no lookups per row).
+    static let tasks: [(String, Double, [Model])] = [
         ("summarize", 0.35, ["gpt-4o-mini", "claude-haiku", "gemini-flash"]),
         ("classify", 0.25, ["gemini-flash", "gpt-4o-mini"]),
         ("extract", 0.15, ["gpt-4o", "claude-sonnet", "gpt-4o-mini"]),
         ("complex_reasoning", 0.15, ["claude-sonnet", "gpt-4o", "gemini-pro"]),
         ("chat", 0.10, ["gpt-4o", "claude-sonnet"]),
-    ]
+    ].map { task, share, names in (task, share, names.compactMap { name in models.first { $0.name == name } }) }
 
     /// Writes about `attempts` attempt rows spread evenly over the `days` days before `endMillis`.
     static func generate(into path: String, attempts target: Int, days: Int, endMillis: Int64, seed: UInt64 = 42) throws -> GeneratedLog {
@@ -93,18 +93,18 @@ enum CallLogGenerator {
                 let input = rng.int(200...2_200)
                 let reported = rng.unit() < 0.03
                 let requestID = "r-5eed-\(request)"
-                for (index, name) in (reported ? [chain[0]] : chain).enumerated() {
-                    guard let model = models[name], let primary = models[chain[0]] else { continue }
+                guard let primary = chain.first else { continue }
+                for (index, model) in (reported ? [primary] : chain).enumerated() {
                     let ok = reported || rng.unit() >= model.failureRate
                     let billed = !ok && rng.unit() < 0.3
                     let usage = ok ? Usage(inputTokens: input, outputTokens: rng.int(50...850))
                         : Usage(inputTokens: billed ? input : 0, outputTokens: 0)
                     let latency = Int64(ok ? rng.int(300...4_000) : rng.int(20...2_000))
                     var row = AttemptRecord(
-                        requestID: requestID, task: task, chain: reported ? "reported" : task, model: name, provider: model.provider,
-                        attemptIndex: index, startedAtMillis: ts, latencyMs: latency, success: ok,
-                        errorType: ok ? nil : .serverError, httpStatus: ok ? 200 : 503, usage: usage, costUSD: model.cost(usage),
-                        metadataJSON: nil)
+                        requestID: requestID, task: task, chain: reported ? "reported" : task, model: model.name,
+                        provider: model.provider, attemptIndex: index, startedAtMillis: ts, latencyMs: latency, success: ok,
+                        errorType: ok ? nil : .serverError, httpStatus: ok ? 200 : 503, usage: usage,
+                        costUSD: model.cost(usage), metadataJSON: nil)
                     if ok && !reported {
                         row.fallbackCount = index
                         row.primaryCostUSD = primary.cost(usage)
@@ -119,8 +119,8 @@ enum CallLogGenerator {
                     }
                     log.servedRequests += 1
                     if index > 0 && !reported { log.servedByFallback += 1 }
-                    if !reported && index + 1 < chain.count && rng.unit() < 0.05, let backup = models[chain[index + 1]] {
-                        try shadow(of: row, on: backup, rng: &rng, log: &log, write: write, insert: insertShadow)
+                    if !reported && index + 1 < chain.count && rng.unit() < 0.05 {
+                        try shadow(of: row, on: chain[index + 1], rng: &rng, log: &log, write: write, insert: insertShadow)
                     }
                     break
                 }

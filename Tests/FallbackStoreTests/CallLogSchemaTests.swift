@@ -46,9 +46,15 @@ struct CallLogSchemaTests {
         var names: [String] = []
         while try indexes.step() { names.append(indexes.text(at: 0) ?? "") }
         #expect(names == [
-            "model_calls_model_ts", "model_calls_request", "model_calls_shadow_ts", "model_calls_task_ts", "model_calls_ts",
+            "model_calls_model_ts", "model_calls_report", "model_calls_request", "model_calls_task_ts", "model_calls_ts",
         ])
-        #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls_shadow_ts'")?.hasSuffix("WHERE shadow = 1") == true)
+        let covered = try db.prepare("SELECT name FROM pragma_index_info('model_calls_report') ORDER BY seqno")
+        var coveredColumns: [String] = []
+        while try covered.step() { coveredColumns.append(covered.text(at: 0) ?? "") }
+        #expect(coveredColumns == [
+            "task", "model_name", "ts_ms", "served", "shadow", "success", "fallback_count",
+            "input_tokens", "output_tokens", "cost_usd", "primary_cost_usd",
+        ])
         #expect(try db.scalarText("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shadow_results'") == "shadow_results_ts")
         #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls'")?.contains("AUTOINCREMENT") == true)
         // synchronous=NORMAL is per connection: check the writer's own setting through a fresh apply.
