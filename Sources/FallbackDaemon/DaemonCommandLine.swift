@@ -9,8 +9,13 @@ public enum DaemonCommandLine {
     /// the threads that do its socket and HTTP I/O instead of hopping to a separate pool and back.
     /// Must be called on the main thread before any Swift Concurrency code runs.
     public static func installEventLoopExecutor() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        executorInstalled = installed
+        return installed
     }
+
+    /// Set once, on the main thread, before anything concurrent runs.
+    nonisolated(unsafe) static var executorInstalled = false
 
     /// `fallbackd --check-config FILE`: exit status 0 when the file is valid.
     public static func checkConfig(path: String) -> Int32 {
@@ -43,6 +48,9 @@ public enum DaemonCommandLine {
             return handler
         }
         let logger = Logger(label: "fallbackd")
+        if !executorInstalled {
+            logger.notice("running tasks on Swift's default pool: the event-loop executor could not be installed")
+        }
         let path = SocketPath.resolve(
             commandLine: socket, config: config.socketPath, environment: ProcessInfo.processInfo.environment
         )

@@ -3,6 +3,7 @@ import FallbackCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// An HTTP response as adapters see it.
@@ -34,6 +35,7 @@ public final class HTTPTransport: Sendable {
 
     private let group: any EventLoopGroup
     private let maxConnectionsPerHost: Int
+    private let groupLoops: Set<ObjectIdentifier>
     /// Clients by connect timeout; `nil` once shut down.
     private let clients = Mutex<[Int64: HTTPClient]?>([:])
     private let logger: Logger
@@ -43,8 +45,18 @@ public final class HTTPTransport: Sendable {
     ///   - maxConnectionsPerHost: HTTP/1.1 keep-alive connections per host and client profile.
     public init(group: any EventLoopGroup, maxConnectionsPerHost: Int = 512, logger: Logger? = nil) {
         self.group = group
+        groupLoops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         self.logger = logger ?? Logger(label: "fallbackd.http")
+    }
+
+    /// The loop the caller runs on, when it belongs to our group: the request, its pooled connection
+    /// and the continuation then stay on one thread (fallbackd runs its tasks on these loops).
+    private func preferredEventLoop() -> HTTPClient.EventLoopPreference {
+        guard let current = MultiThreadedEventLoopGroup.currentEventLoop,
+            groupLoops.contains(ObjectIdentifier(current))
+        else { return .indifferent }
+        return .delegateAndChannel(on: current)
     }
 
     /// The client for a connect timeout, created on first use; `nil` after ``shutdown()``.
@@ -95,7 +107,7 @@ public final class HTTPTransport: Sendable {
         // state (queued, connecting, reading) keeps the classification exact.
         let task = client.execute(
             request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxBodyBytes),
-            eventLoop: .indifferent
+            eventLoop: preferredEventLoop()
         )
         let timer = task.eventLoop.scheduleTask(deadline: nioDeadline) { task.fail(reason: DeadlineReached()) }
         let outcome: Result<HTTPClient.Response, any Error>

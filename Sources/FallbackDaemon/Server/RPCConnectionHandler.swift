@@ -86,7 +86,12 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let bound = NIOLoopBound(self, eventLoop: loop)
         let outcome = line.withUnsafeReadableBytes { bytes in
             dispatcher.handle(bytes) { reply in
-                loop.execute { bound.value.deliver(reply) }
+                // Tasks usually finish on this connection's own loop: deliver without another hop.
+                if loop.inEventLoop {
+                    bound.value.deliver(reply)
+                } else {
+                    loop.execute { bound.value.deliver(reply) }
+                }
             }
         }
         switch outcome {
