@@ -24,8 +24,15 @@ public struct Completion: Sendable {
     public var attempts: [Attempt]
     /// Tokens of the successful call.
     public var usage: Usage
-    /// What the successful call cost, in US dollars.
+    /// What every attempt of the request cost together, in US dollars (failed attempts cost what
+    /// the provider billed).
     public var costUSD: Double
+    /// What the chain's first model would have cost for the same input and output tokens;
+    /// `nil` from a daemon without the cost ledger.
+    public var primaryCostUSD: Double?
+    /// `costUSD - primaryCostUSD`: what falling back (and failed attempts) cost extra; negative when
+    /// it saved money. `nil` from a daemon without the cost ledger.
+    public var fallbackCostDeltaUSD: Double?
     /// The daemon's id for this request (`r-...`), as in its call log.
     public var requestID: String
     /// Every model of the chain in the order the daemon planned it, skipped ones last, each with
@@ -118,6 +125,8 @@ public struct Completion: Sendable {
             outputTokens: json["usage"]?["output_tokens"]?.intValue ?? 0
         )
         costUSD = json["cost_usd"]?.doubleValue ?? 0
+        primaryCostUSD = json["primary_cost_usd"]?.doubleValue
+        fallbackCostDeltaUSD = json["fallback_cost_delta_usd"]?.doubleValue
         requestID = json["request_id"]?.stringValue ?? ""
         route = RouteEntry.list(json["route"])
         raw = json
@@ -136,6 +145,18 @@ extension Completion: CustomStringConvertible {
         default: line += " after \(fallbackCount) fallbacks"
         }
         return line + " · \(latencyMs) ms · $\(Self.formatCost(costUSD))"
+    }
+
+    /// What the request cost against its primary, e.g.
+    /// `primary would have cost $0.000660 · delta -$0.000024 (saved)`; `nil` from a daemon without the cost ledger.
+    public var costComparison: String? {
+        guard let primaryCostUSD else { return nil }
+        let delta = fallbackCostDeltaUSD ?? costUSD - primaryCostUSD
+        // Below half a micro-dollar the delta shows as 0, without a sign (binary doubles rarely give exactly 0).
+        let shown = abs(delta) < 0.000_000_5 || !delta.isFinite ? 0 : delta
+        let (sign, note) = shown > 0 ? ("+", " (extra)") : shown < 0 ? ("-", " (saved)") : ("", "")
+        return "primary would have cost $\(Self.formatCost(primaryCostUSD)) · "
+            + "delta \(sign)$\(Self.formatCost(abs(shown)))\(note)"
     }
 
     public var description: String { "\(content)\n\(summary)" }

@@ -56,12 +56,15 @@ extension FallbackClient {
     ///   - temperature: 0...2.
     ///   - timeoutMs: overall deadline for all attempts.
     ///   - metadata: an object kept in the daemon's call log.
+    ///   - shadow: `true` asks for a shadow call on the backup model (still under the daily shadow cap),
+    ///     `false` opts out of sampling, `nil` leaves it to the sampler. The reply is the same either way.
     /// - Throws: `.rpc` with -32602 (invalid params), -32001 (all models failed), -32002
-    ///   (deadline exceeded), -32003 (all breakers open; see `retryAfterMs`), -32005 (overloaded)
-    ///   or -32000 (shutting down); transport errors.
+    ///   (deadline exceeded), -32003 (all breakers open; see `retryAfterMs`), -32004 (the task's
+    ///   daily budget is spent; see `budget`), -32005 (overloaded) or -32000 (shutting down);
+    ///   transport errors.
     public func complete(
         _ messages: [Message], task: String? = nil, models: [String]? = nil, maxTokens: Int? = nil,
-        temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil
+        temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil, shadow: Bool? = nil
     ) throws(FallbackClientError) -> Completion {
         var params: JSON = ["messages": .array(messages.map(\.json))]
         if let task { params["task"] = .string(task) }
@@ -70,6 +73,7 @@ extension FallbackClient {
         if let temperature { params["temperature"] = .double(temperature) }
         if let timeoutMs { params["timeout_ms"] = .int(timeoutMs) }
         if let metadata { params["metadata"] = metadata }
+        if let shadow { params["shadow"] = .bool(shadow) }
         let daemonDeadline = Duration.milliseconds(max(0, timeoutMs ?? Self.defaultCompleteTimeoutMs))
         let wait = max(timeout, daemonDeadline + Self.deadlineSlack)
         return try Completion(json: call("complete", params: params, timeout: wait))
@@ -77,14 +81,15 @@ extension FallbackClient {
 
     /// Runs a completion for a single prompt (sent as a user message, after `system` if given).
     ///
-    /// See `complete(_:task:models:maxTokens:temperature:timeoutMs:metadata:)` for the options.
+    /// See `complete(_:task:models:maxTokens:temperature:timeoutMs:metadata:shadow:)` for the options.
     public func complete(
         _ prompt: String, system: String? = nil, task: String? = nil, models: [String]? = nil,
-        maxTokens: Int? = nil, temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil
+        maxTokens: Int? = nil, temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil,
+        shadow: Bool? = nil
     ) throws(FallbackClientError) -> Completion {
         try complete(
             Message.conversation(prompt: prompt, system: system), task: task, models: models,
-            maxTokens: maxTokens, temperature: temperature, timeoutMs: timeoutMs, metadata: metadata
+            maxTokens: maxTokens, temperature: temperature, timeoutMs: timeoutMs, metadata: metadata, shadow: shadow
         )
     }
 }

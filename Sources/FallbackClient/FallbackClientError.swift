@@ -102,7 +102,7 @@ public enum FallbackClientError: Error, Sendable, CustomStringConvertible {
         switch error.code {
         case RPCErrorCode.methodNotFound:
             "the methods are ping, status, models, chains, complete, health, breakers, breaker.reset, "
-                + "breaker.isolate, route and report"
+                + "breaker.isolate, route, report, cost.report and shadow.report"
         case RPCErrorCode.shuttingDown:
             "the daemon is draining; retry once it has restarted"
         case RPCErrorCode.allModelsFailed:
@@ -112,6 +112,8 @@ public enum FallbackClientError: Error, Sendable, CustomStringConvertible {
         case RPCErrorCode.allBreakersOpen:
             "`fallbackctl breakers` shows when each breaker reopens; "
                 + "`fallbackctl breaker reset MODEL` closes one by hand"
+        case RPCErrorCode.budgetExceeded:
+            "the task's [budgets] entry caps its spend per UTC day; `fallbackctl cost --days 1` shows the spend"
         case RPCErrorCode.overloaded:
             "too many requests in flight; retry shortly"
         default:

@@ -30,6 +30,8 @@ public struct RouteEntry: Sendable, Equatable {
         public static let skippedByDeadline = Reason(rawValue: "skipped_by_deadline")
         /// Every breaker was open and `when_all_open = "try_least_recent"` probed this one anyway.
         public static let panicProbe = Reason(rawValue: "panic_probe")
+        /// Priced above the chain's `max_cost_ratio` times its primary: never used as a fallback.
+        public static let overCostRatio = Reason(rawValue: "over_cost_ratio")
 
         /// Whether the daemon plans to try a model with this reason (unknown reasons count as skipped).
         public var isTried: Bool {

@@ -9,7 +9,8 @@ struct CompleteCommand: ClientCommand {
         abstract: "Run a completion through a fallback chain.",
         discussion: """
             Prints the answer, then which model served it, after how many fallbacks, latency and \
-            cost, then every attempt, then the route: every model of the chain in planned order with \
+            cost, then what the chain's primary would have cost for the same tokens and the difference, \
+            then every attempt, then the route: every model of the chain in planned order with \
             why it had its place or was skipped. With --json, prints the raw result JSON instead.
             """
     )
@@ -43,6 +44,12 @@ struct CompleteCommand: ClientCommand {
     @Option(help: ArgumentHelp("A JSON object kept in the daemon's call log.", valueName: "JSON"))
     var metadata: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Ask for a shadow call on the backup model (--no-shadow: never); default: the daemon's sampling."
+    )
+    var shadow: Bool?
+
     @Flag(help: "Print the raw result JSON instead of the summary.")
     var json = false
 
@@ -60,7 +67,7 @@ struct CompleteCommand: ClientCommand {
     func run(with client: FallbackClient) throws(FallbackClientError) {
         let completion = try client.complete(
             prompt, system: system, task: task, models: models.isEmpty ? nil : models, maxTokens: maxTokens,
-            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()) ?? nil
+            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()) ?? nil, shadow: shadow
         )
         if json {
             print(completion.raw.serialized)
@@ -68,6 +75,7 @@ struct CompleteCommand: ClientCommand {
         }
         print(completion.content)
         print(completion.summary)
+        if let comparison = completion.costComparison { print(comparison) }
         Output.attemptTable(completion.attempts).print()
         if !completion.route.isEmpty {
             print("route:")

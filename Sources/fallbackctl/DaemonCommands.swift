@@ -71,7 +71,7 @@ struct CallCommand: ClientCommand {
 
     @Argument(help: ArgumentHelp(
         "The method name (ping, status, models, chains, complete, health, breakers, breaker.reset, "
-            + "breaker.isolate, route, report)."))
+            + "breaker.isolate, route, report, cost.report, shadow.report)."))
     var method: String
 
     @Argument(help: ArgumentHelp("Params, usually a JSON object.", valueName: "PARAMS_JSON"))

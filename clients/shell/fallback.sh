@@ -8,12 +8,15 @@
 #     fallback_rpc complete '{"messages":[{"role":"user","content":"hi"}]}'
 #     fallback_complete "Write a haiku" simple_generation
 #     fallback_route complex_reasoning          # the order models would be tried in now
+#     fallback_cost 30                          # spend over the last 30 days
 #
 # Or run it:
 #     fallback.sh ping | status | models | chains | breakers
 #     fallback.sh complete "prompt" [task]
 #     fallback.sh route [task]                  # planned order, skipped models last, with reasons
 #     fallback.sh health [minutes]              # success rate, latency, breaker per model (1..60, default 15)
+#     fallback.sh cost [days]                   # spend per task, model and week (last 1..3660 days, default 7)
+#     fallback.sh shadow [days]                 # shadow models against the models they shadowed
 #     fallback.sh breaker-reset MODEL | breaker-isolate MODEL
 #     fallback.sh rpc METHOD [PARAMS_JSON]
 #
@@ -157,15 +160,23 @@ fallback_route() {
 }
 
 # fallback_health [minutes]: each model's health over the last MINUTES (1..60; daemon default 15).
-fallback_health() {
-    if [ $# -gt 1 ] || { [ $# -eq 1 ] && [[ ! $1 =~ ^[0-9]+$ ]]; }; then
-        echo "usage: fallback_health [MINUTES]   (an integer from 1 to 60)" >&2
+fallback_health() { _fallback_count_param health window_minutes MINUTES 60 "$@"; }
+# fallback_cost [days], fallback_shadow [days]: cost.report, shadow.report over the last DAYS (1..3660; default 7).
+fallback_cost() { _fallback_count_param cost.report days DAYS 3660 "$@"; }
+fallback_shadow() { _fallback_count_param shadow.report days DAYS 3660 "$@"; }
+
+# _fallback_count_param METHOD PARAM NAME MAX [N]: METHOD without params, or with {PARAM: N}.
+_fallback_count_param() {
+    local method=$1 param=$2 name=$3 max=$4
+    shift 4
+    if [ $# -gt 1 ] || { [ $# -eq 1 ] && [[ ! $1 =~ ^[0-9]{1,9}$ ]]; }; then
+        echo "usage: fallback_${method%.report} [$name]   (an integer from 1 to $max)" >&2
         return 2
     fi
     if [ $# -eq 0 ]; then
-        fallback_rpc health
+        fallback_rpc "$method"
     else
-        fallback_rpc health "{\"window_minutes\":$((10#$1))}"
+        fallback_rpc "$method" "{\"$param\":$((10#$1))}"
     fi
 }
 
@@ -183,7 +194,7 @@ _fallback_usage() {
 usage: fallback.sh ping|status|models|chains|breakers
        fallback.sh complete "prompt" [task]
        fallback.sh route [task]
-       fallback.sh health [minutes]
+       fallback.sh health [minutes] | cost [days] | shadow [days]
        fallback.sh breaker-reset MODEL
        fallback.sh breaker-isolate MODEL
        fallback.sh rpc METHOD [PARAMS_JSON]
@@ -203,10 +214,10 @@ _fallback_main() {
             shift
             fallback_route "$@"
             ;;
-        health)
+        health | cost | shadow)
             [ $# -le 2 ] || { _fallback_usage; return 2; }
             shift
-            fallback_health "$@"
+            "fallback_$cmd" "$@"
             ;;
         breaker-reset | breaker-isolate)
             [ $# -eq 2 ] || { _fallback_usage; return 2; }

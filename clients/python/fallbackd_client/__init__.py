@@ -10,11 +10,13 @@ docs/protocol.md).  Typical use::
         print(result.model_used, result.fallback_count, result.cost_usd)
         print(result.route_summary())          # gpt-4o:open -> claude-3-5-sonnet:healthy
         print(client.breakers())               # {"breakers": [{"model", "state", "until", ...}]}
+        print(client.cost_report(days=7)["totals"]["spend_usd"])
 
 Only the standard library is used.
 """
 
 from .client import DEFAULT_TIMEOUT, FallbackClient, default_socket_path
+from .cost import COST_ROW_FIELDS, SHADOW_PAIR_FIELDS
 from .errors import (
     ERROR_CLASSES,
     AllBreakersOpen,
@@ -46,6 +48,8 @@ __all__ = [
     "format_attempts",
     "format_route",
     "ERROR_TYPES",
+    "COST_ROW_FIELDS",
+    "SHADOW_PAIR_FIELDS",
     "FallbackError",
     "ParseError",
     "InvalidRequest",

@@ -1,8 +1,9 @@
 """Command line: ``python -m fallbackd_client [--socket PATH] COMMAND``.
 
-Commands: ping, status, models, chains, complete PROMPT, health [--window N],
-breakers, breaker-reset MODEL, breaker-isolate MODEL, route [TASK],
-report MODEL --outcome success|error [--error-type T] --latency-ms N.
+Commands: ping, status, models, chains, complete PROMPT [--shadow|--no-shadow],
+health [--window N], breakers, breaker-reset MODEL, breaker-isolate MODEL,
+route [TASK], report MODEL --outcome success|error [--error-type T] --latency-ms N,
+cost [--days N] [--weeks N] [--since MS [--until MS]], shadow [--days N].
 
 Prints the JSON result on stdout.  A daemon error is printed as
 ``{"error": {...}}`` on stderr with exit status 1; an unreachable daemon
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--max-tokens", type=int)
     complete.add_argument("--temperature", type=float)
     complete.add_argument("--timeout-ms", type=int)
+    complete.add_argument("--shadow", action=argparse.BooleanOptionalAction, default=None,
+                          help="ask for a shadow call on the backup model (--no-shadow: never); default: sampled")
     health = sub.add_parser("health", help="success rate, latency and breaker per model")
     health.add_argument("--window", type=int, metavar="MINUTES", help="window in minutes, 1..60 (default 15)")
     sub.add_parser("breakers", help="every model's circuit breaker")
@@ -48,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--outcome", required=True, choices=("success", "error"))
     report.add_argument("--error-type")
     report.add_argument("--latency-ms", type=int, required=True)
+    for name, text in (("cost", "spend per task, model and week"), ("shadow", "shadow models against primaries")):
+        period = sub.add_parser(name, help=text)
+        period.add_argument("--days", type=int, help="the last N days (default 7)")
+        period.add_argument("--since", type=int, metavar="MS", help="start, unix milliseconds")
+        period.add_argument("--until", type=int, metavar="MS", help="end, unix milliseconds (default now)")
+        if name == "cost":
+            period.add_argument("--weeks", type=int, help="weeks in the weekly totals (default 8)")
     return parser
 
 
@@ -57,7 +67,7 @@ def _run(client: FallbackClient, args: argparse.Namespace) -> object:
         if args.system:
             messages.insert(0, {"role": "system", "content": args.system})
         return client.complete(messages, task=args.task, models=args.models, max_tokens=args.max_tokens,
-                               temperature=args.temperature, timeout_ms=args.timeout_ms).raw
+                               temperature=args.temperature, timeout_ms=args.timeout_ms, shadow=args.shadow).raw
     if args.command == "health":
         return client.health(args.window)
     if args.command == "breaker-reset":
@@ -68,6 +78,10 @@ def _run(client: FallbackClient, args: argparse.Namespace) -> object:
         return client.route(args.task)
     if args.command == "report":
         return client.report(args.model, args.outcome, args.latency_ms, error_type=args.error_type)
+    if args.command == "cost":
+        return client.cost_report(args.days, args.since, args.until, weeks=args.weeks)
+    if args.command == "shadow":
+        return client.shadow_report(args.days, args.since, args.until)
     return client.call(args.command)
 
 
@@ -76,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with FallbackClient(args.socket, timeout=args.timeout) as client:
             output = _run(client, args)
-    except ValueError as exc:  # report: outcome and error_type do not match
+    except ValueError as exc:  # report: outcome and error_type do not match; cost: days with since
         print(f"fallbackd_client: {exc}", file=sys.stderr)
         return 2
     except FallbackError as exc:

@@ -8,27 +8,25 @@ parallelism).
 """
 
 import itertools
-import json
 import os
 import socket
 import threading
-import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import DaemonUnavailable, FallbackError, ProtocolError, error_from_object
+from .cost import CostMethods
+from .errors import FallbackError, ProtocolError
 from .resilience import ResilienceMethods
 from .result import CompletionResult
+from .transport import Params, SocketTransport, _encode, _is_id, _request, _unwrap
 
 __all__ = ["FallbackClient", "default_socket_path", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds to wait for a reply (and for connecting) unless told otherwise."""
 
-_RECV_SIZE = 65536
 # Extra client-side slack on top of a complete() call's own timeout_ms.
 _DEADLINE_SLACK_S = 5.0
 
-Params = Union[Mapping[str, Any], Sequence[Any], None]
 Messages = Union[str, Iterable[Mapping[str, Any]]]
 BatchItem = Union[str, Tuple[str], Tuple[str, Params]]
 
@@ -49,46 +47,6 @@ def default_socket_path(environ: Optional[Mapping[str, str]] = None) -> str:
     return f"/tmp/fallbackd-{os.getuid()}.sock"
 
 
-class _ClosedBeforeReply(Exception):
-    """Internal: the connection ended before the awaited reply arrived."""
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _request(method: str, params: Params, req_id: Optional[int]) -> Dict[str, Any]:
-    if not isinstance(method, str) or not method:
-        raise TypeError("method must be a non-empty string")
-    obj: Dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-    if params is not None:
-        if isinstance(params, Mapping):
-            obj["params"] = dict(params)
-        elif isinstance(params, (list, tuple)):
-            obj["params"] = list(params)
-        else:
-            raise TypeError(f"params must be a dict, a list or None, not {type(params).__name__}")
-    if req_id is not None:
-        obj["id"] = req_id
-    return obj
-
-
-def _encode(obj: Any) -> bytes:
-    # ensure_ascii keeps the line pure ASCII (never a raw newline or invalid UTF-8).
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii") + b"\n"
-
-
-def _unwrap(reply: Any) -> Any:
-    """Return the ``result`` of a reply object or raise its typed error."""
-    if not isinstance(reply, dict):
-        raise ProtocolError(f"expected a JSON-RPC reply object, got {reply!r:.200}")
-    if reply.get("error") is not None:
-        raise error_from_object(reply["error"])
-    if "result" not in reply:
-        raise ProtocolError(f"reply has neither result nor error: {reply!r:.200}")
-    return reply["result"]
-
-
 def _split_batch_item(item: BatchItem) -> Tuple[str, Params]:
     if isinstance(item, str):
         return item, None
@@ -103,7 +61,7 @@ def _normalize_messages(messages: Messages) -> List[Dict[str, Any]]:
     return [dict(m) for m in messages]
 
 
-class FallbackClient(ResilienceMethods):
+class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
     """Client for a running fallbackd.
 
     Args:
@@ -115,7 +73,8 @@ class FallbackClient(ResilienceMethods):
     Besides ``call``/``notify``/``batch`` and the typed ``ping``, ``status``,
     ``models``, ``chains`` and ``complete``, it has the resilience methods
     ``health``, ``breakers``, ``breaker_reset``, ``breaker_isolate``, ``route``
-    and ``report`` (see :mod:`fallbackd_client.resilience`).
+    and ``report`` (see :mod:`fallbackd_client.resilience`), and the cost
+    reports ``cost_report`` and ``shadow_report`` (see :mod:`fallbackd_client.cost`).
 
     The connection is opened on first use and reused.  If the daemon closed
     it in the meantime (restart, idle close), the request is retried once on a
@@ -229,16 +188,20 @@ class FallbackClient(ResilienceMethods):
 
     def complete(self, messages: Messages, task: str = "default", models: Optional[Sequence[str]] = None,
                  max_tokens: Optional[int] = None, temperature: Optional[float] = None,
-                 timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None
-                 ) -> CompletionResult:
+                 timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None,
+                 shadow: Optional[bool] = None) -> CompletionResult:
         """Run a completion through the task's fallback chain.
 
         ``messages`` is a list of ``{"role", "content"}`` dicts or a plain
         string (sent as one user message).  ``models`` gives an explicit chain
         of pool names.  Options left as ``None`` use the daemon's defaults.
-        Raises :class:`AllModelsFailed` / :class:`DeadlineExceeded` (with
-        ``.attempts`` and ``.route``), :class:`AllBreakersOpen` (with
-        ``.retry_after_ms``), :class:`InvalidParams` (with ``.field``), etc.
+        ``shadow=True`` asks for a shadow call on the backup model (still under
+        the daily shadow cap), ``False`` opts out of sampling; either way the
+        reply is the same.  Raises :class:`AllModelsFailed` /
+        :class:`DeadlineExceeded` (with ``.attempts`` and ``.route``),
+        :class:`AllBreakersOpen` (with ``.retry_after_ms``),
+        :class:`BudgetExceeded` (with ``.budget_usd``, ``.spent_usd``,
+        ``.resets_at``), :class:`InvalidParams` (with ``.field``), etc.
         """
         params: Dict[str, Any] = {"messages": _normalize_messages(messages), "task": task}
         if models is not None:
@@ -251,134 +214,9 @@ class FallbackClient(ResilienceMethods):
             params["timeout_ms"] = timeout_ms
         if metadata is not None:
             params["metadata"] = dict(metadata)
+        if shadow is not None:
+            params["shadow"] = bool(shadow)
         wait: Optional[float] = None
         if timeout_ms is not None and self.timeout is not None and isinstance(timeout_ms, (int, float)):
             wait = max(self.timeout, timeout_ms / 1000.0 + _DEADLINE_SLACK_S)
         return CompletionResult.from_dict(self.call("complete", params, timeout=wait))
-
-    # -- transport (callers hold self._lock) -----------------------------
-
-    def _pick_timeout(self, timeout: Optional[float]) -> Optional[float]:
-        return self.timeout if timeout is None else timeout
-
-    def _unavailable(self, what: str) -> DaemonUnavailable:
-        return DaemonUnavailable(
-            self.socket_path,
-            f"{what} (socket {self.socket_path}); is fallbackd running? "
-            f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
-
-    def _disconnect(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-        self._sock = None
-        self._buf.clear()
-
-    def _connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self.socket_path)
-        except OSError as exc:
-            sock.close()
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            raise self._unavailable(f"cannot connect to fallbackd: {reason}") from exc
-        self._sock = sock
-        self._buf.clear()
-
-    def _peer_closed(self) -> bool:
-        """Non-blocking check whether the daemon closed our idle connection."""
-        assert self._sock is not None
-        try:
-            self._sock.settimeout(0.0)
-            return self._sock.recv(1, socket.MSG_PEEK) == b""
-        except (BlockingIOError, InterruptedError):
-            return False  # nothing to read: still open
-        except OSError:
-            return True
-        finally:
-            try:
-                self._sock.settimeout(self.timeout)
-            except OSError:
-                pass
-
-    def _exchange(self, line: bytes, matches: Optional[Callable[[Any], bool]],
-                  timeout: Optional[float]) -> Any:
-        """Send ``line``; return the first reply accepted by ``matches`` (None for notifications).
-
-        A reused connection found closed (stale before sending, broken while
-        sending, or ended before the reply) is replaced once.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for attempt in range(2):
-            reused = self._sock is not None
-            if reused and not self._buf and self._peer_closed():
-                self._disconnect()
-                reused = False
-            if self._sock is None:
-                self._connect()
-            try:
-                self._set_deadline(deadline)
-                self._sock.sendall(line)
-                if matches is None:
-                    return None
-                return self._read_reply(matches, deadline)
-            except socket.timeout:
-                self._disconnect()
-                raise TimeoutError(f"no reply from fallbackd at {self.socket_path} within {timeout}s") from None
-            except (_ClosedBeforeReply, ConnectionError) as exc:
-                self._disconnect()
-                if reused and attempt == 0:
-                    continue
-                raise self._unavailable("fallbackd closed the connection before replying") from (
-                    exc if isinstance(exc, OSError) else None)
-        raise AssertionError("unreachable")
-
-    def _set_deadline(self, deadline: Optional[float]) -> None:
-        assert self._sock is not None
-        if deadline is None:
-            self._sock.settimeout(None)
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("deadline passed")
-        self._sock.settimeout(remaining)
-
-    def _read_line(self, deadline: Optional[float]) -> bytes:
-        """Next line from the connection (without its terminator)."""
-        assert self._sock is not None
-        while True:
-            end = self._buf.find(b"\n")
-            if end >= 0:
-                line = bytes(self._buf[:end])
-                del self._buf[:end + 1]
-                return line
-            self._set_deadline(deadline)
-            chunk = self._sock.recv(_RECV_SIZE)
-            if not chunk:
-                raise _ClosedBeforeReply()
-            self._buf += chunk
-
-    def _read_reply(self, matches: Callable[[Any], bool], deadline: Optional[float]) -> Any:
-        """Read lines until one matches; skip stray replies with other ids.
-
-        A reply with ``"id": null`` carrying an error (parse error, line too
-        long) concerns the request just sent, so it is returned as well.
-        The loop ends at a match, at EOF, or at the deadline.
-        """
-        while True:
-            raw = self._read_line(deadline).strip()
-            if not raw:
-                continue
-            try:
-                msg = json.loads(raw)
-            except ValueError:
-                self._disconnect()
-                raise ProtocolError(f"fallbackd sent a line that is not JSON: {raw[:200]!r}") from None
-            if matches(msg):
-                return msg
-            if isinstance(msg, dict) and msg.get("id") is None and msg.get("error") is not None:
-                return msg
-            # A reply for some other id (e.g. a late answer after a timeout): skip it.

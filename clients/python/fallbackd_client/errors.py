@@ -12,22 +12,9 @@ sends something that is not a JSON-RPC reply, and the builtin
 from typing import Any, Dict, List, Optional, Type
 
 __all__ = [
-    "FallbackError",
-    "ParseError",
-    "InvalidRequest",
-    "MethodNotFound",
-    "InvalidParams",
-    "InternalError",
-    "ShuttingDown",
-    "AllModelsFailed",
-    "DeadlineExceeded",
-    "AllBreakersOpen",
-    "BudgetExceeded",
-    "Overloaded",
-    "DaemonUnavailable",
-    "ProtocolError",
-    "ERROR_CLASSES",
-    "error_from_object",
+    "FallbackError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
+    "ShuttingDown", "AllModelsFailed", "DeadlineExceeded", "AllBreakersOpen", "BudgetExceeded", "Overloaded",
+    "DaemonUnavailable", "ProtocolError", "ERROR_CLASSES", "error_from_object",
 ]
 
 
@@ -153,7 +140,35 @@ class AllBreakersOpen(_ChainFailure):
 
 
 class BudgetExceeded(FallbackError):
-    """-32004 (reserved): the spending budget is exhausted."""
+    """-32004: the task's daily budget (``[budgets]``, USD per UTC day) is spent; no model was tried.
+
+    :attr:`resets_at` says when the budget starts again: the next UTC midnight.
+    """
+
+    @property
+    def task(self) -> Optional[str]:
+        return self._data_get("task")
+
+    @property
+    def budget_usd(self) -> Optional[float]:
+        """The task's budget in US dollars per UTC day."""
+        return _float(self._data_get("budget_usd"))
+
+    @property
+    def spent_usd(self) -> Optional[float]:
+        """What the task has spent today (UTC), at or above :attr:`budget_usd`."""
+        return _float(self._data_get("spent_usd"))
+
+    @property
+    def resets_at(self) -> Optional[str]:
+        """When the budget resets, ISO-8601 UTC with milliseconds (``2026-11-25T00:00:00.000Z``)."""
+        return self._data_get("resets_at")
+
+    @property
+    def resets_at_ms(self) -> Optional[int]:
+        """:attr:`resets_at` in Unix milliseconds."""
+        value = self._data_get("resets_at_ms")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Overloaded(FallbackError):
@@ -181,6 +196,10 @@ ERROR_CLASSES: Dict[int, Type[FallbackError]] = {
     -32004: BudgetExceeded,
     -32005: Overloaded,
 }
+
+
+def _float(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def error_from_object(error: Any) -> FallbackError:

@@ -15,6 +15,12 @@ class CompletionResult:
     ``route`` lists every model of the chain in planned order with its
     ``place``, ``reason`` (``healthy``, ``degraded``, ``open``, ...) and, for an
     open breaker, ``until``/``until_ms``; it is empty from a daemon without it.
+
+    ``cost_usd`` is what every attempt cost together; ``primary_cost_usd`` what
+    the chain's first model would have cost for the same input and output
+    tokens; ``fallback_cost_delta_usd`` is ``cost_usd - primary_cost_usd``
+    (negative when falling back saved money).  Both are None from a daemon
+    without the cost ledger.
     """
 
     content: str
@@ -32,6 +38,8 @@ class CompletionResult:
     request_id: str
     raw: Dict[str, Any] = field(repr=False, compare=False)
     route: List[Dict[str, Any]] = field(default_factory=list)
+    primary_cost_usd: Optional[float] = None
+    fallback_cost_delta_usd: Optional[float] = None
 
     @classmethod
     def from_dict(cls, result: Mapping[str, Any]) -> "CompletionResult":
@@ -57,6 +65,8 @@ class CompletionResult:
             request_id=result.get("request_id") or "",
             raw=dict(result),
             route=[dict(e) for e in route if isinstance(e, Mapping)] if isinstance(route, list) else [],
+            primary_cost_usd=_number(result.get("primary_cost_usd")),
+            fallback_cost_delta_usd=_number(result.get("fallback_cost_delta_usd")),
         )
 
     @property
@@ -74,6 +84,13 @@ class CompletionResult:
     def route_summary(self) -> str:
         """One-line route, e.g. ``"gpt-4o:open -> claude-3-5-sonnet:healthy"``."""
         return format_route(self.route)
+
+
+def _number(value: Any) -> Optional[float]:
+    """A JSON number as a float; None for null, a missing member or another type."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 def format_attempts(attempts: Iterable[Mapping[str, Any]]) -> str:

@@ -1,0 +1,196 @@
+"""The socket side of :class:`~fallbackd_client.FallbackClient`: framing, connecting, reading replies.
+
+Wire format: one JSON text per line, ``\\n`` terminated, in both directions.
+:class:`SocketTransport` holds one connection; its methods expect the caller
+to hold the client's lock.
+"""
+
+import json
+import socket
+import time
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
+
+from .errors import DaemonUnavailable, ProtocolError, error_from_object
+
+__all__ = ["SocketTransport"]
+
+_RECV_SIZE = 65536
+
+Params = Union[Mapping[str, Any], Sequence[Any], None]
+
+
+class _ClosedBeforeReply(Exception):
+    """Internal: the connection ended before the awaited reply arrived."""
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _request(method: str, params: Params, req_id: Optional[int]) -> Dict[str, Any]:
+    if not isinstance(method, str) or not method:
+        raise TypeError("method must be a non-empty string")
+    obj: Dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        if isinstance(params, Mapping):
+            obj["params"] = dict(params)
+        elif isinstance(params, (list, tuple)):
+            obj["params"] = list(params)
+        else:
+            raise TypeError(f"params must be a dict, a list or None, not {type(params).__name__}")
+    if req_id is not None:
+        obj["id"] = req_id
+    return obj
+
+
+def _encode(obj: Any) -> bytes:
+    # ensure_ascii keeps the line pure ASCII (never a raw newline or invalid UTF-8).
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii") + b"\n"
+
+
+def _unwrap(reply: Any) -> Any:
+    """Return the ``result`` of a reply object or raise its typed error."""
+    if not isinstance(reply, dict):
+        raise ProtocolError(f"expected a JSON-RPC reply object, got {reply!r:.200}")
+    if reply.get("error") is not None:
+        raise error_from_object(reply["error"])
+    if "result" not in reply:
+        raise ProtocolError(f"reply has neither result nor error: {reply!r:.200}")
+    return reply["result"]
+
+
+class SocketTransport:
+    """One Unix-socket connection to fallbackd, opened lazily and replaced once when found closed.
+
+    Subclasses set ``socket_path``, ``timeout``, ``_sock`` (None) and ``_buf`` (a bytearray).
+    """
+
+    socket_path: str
+    timeout: Optional[float]
+    _sock: Optional[socket.socket]
+    _buf: bytearray
+
+    def _pick_timeout(self, timeout: Optional[float]) -> Optional[float]:
+        return self.timeout if timeout is None else timeout
+
+    def _unavailable(self, what: str) -> DaemonUnavailable:
+        return DaemonUnavailable(
+            self.socket_path,
+            f"{what} (socket {self.socket_path}); is fallbackd running? "
+            f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
+
+    def _disconnect(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+        self._sock = None
+        self._buf.clear()
+
+    def _connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_path)
+        except OSError as exc:
+            sock.close()
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise self._unavailable(f"cannot connect to fallbackd: {reason}") from exc
+        self._sock = sock
+        self._buf.clear()
+
+    def _peer_closed(self) -> bool:
+        """Non-blocking check whether the daemon closed our idle connection."""
+        assert self._sock is not None
+        try:
+            self._sock.settimeout(0.0)
+            return self._sock.recv(1, socket.MSG_PEEK) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # nothing to read: still open
+        except OSError:
+            return True
+        finally:
+            try:
+                self._sock.settimeout(self.timeout)
+            except OSError:
+                pass
+
+    def _exchange(self, line: bytes, matches: Optional[Callable[[Any], bool]],
+                  timeout: Optional[float]) -> Any:
+        """Send ``line``; return the first reply accepted by ``matches`` (None for notifications).
+
+        A reused connection found closed (stale before sending, broken while
+        sending, or ended before the reply) is replaced once.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for attempt in range(2):
+            reused = self._sock is not None
+            if reused and not self._buf and self._peer_closed():
+                self._disconnect()
+                reused = False
+            if self._sock is None:
+                self._connect()
+            try:
+                self._set_deadline(deadline)
+                self._sock.sendall(line)
+                if matches is None:
+                    return None
+                return self._read_reply(matches, deadline)
+            except socket.timeout:
+                self._disconnect()
+                raise TimeoutError(f"no reply from fallbackd at {self.socket_path} within {timeout}s") from None
+            except (_ClosedBeforeReply, ConnectionError) as exc:
+                self._disconnect()
+                if reused and attempt == 0:
+                    continue
+                raise self._unavailable("fallbackd closed the connection before replying") from (
+                    exc if isinstance(exc, OSError) else None)
+        raise AssertionError("unreachable")
+
+    def _set_deadline(self, deadline: Optional[float]) -> None:
+        assert self._sock is not None
+        if deadline is None:
+            self._sock.settimeout(None)
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline passed")
+        self._sock.settimeout(remaining)
+
+    def _read_line(self, deadline: Optional[float]) -> bytes:
+        """Next line from the connection (without its terminator)."""
+        assert self._sock is not None
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buf[:end])
+                del self._buf[:end + 1]
+                return line
+            self._set_deadline(deadline)
+            chunk = self._sock.recv(_RECV_SIZE)
+            if not chunk:
+                raise _ClosedBeforeReply()
+            self._buf += chunk
+
+    def _read_reply(self, matches: Callable[[Any], bool], deadline: Optional[float]) -> Any:
+        """Read lines until one matches; skip stray replies with other ids.
+
+        A reply with ``"id": null`` carrying an error (parse error, line too
+        long) concerns the request just sent, so it is returned as well.
+        The loop ends at a match, at EOF, or at the deadline.
+        """
+        while True:
+            raw = self._read_line(deadline).strip()
+            if not raw:
+                continue
+            try:
+                msg = json.loads(raw)
+            except ValueError:
+                self._disconnect()
+                raise ProtocolError(f"fallbackd sent a line that is not JSON: {raw[:200]!r}") from None
+            if matches(msg):
+                return msg
+            if isinstance(msg, dict) and msg.get("id") is None and msg.get("error") is not None:
+                return msg
+            # A reply for some other id (e.g. a late answer after a timeout): skip it.
