@@ -35,6 +35,12 @@ public struct ShadowRunner: Sendable {
         guard let first = plan.triedSteps.first?.model else { return nil }
         let chain = plan.configured.compactMap { pool.models[$0] }
         guard let model = sampler.shadowModel(for: first, chain: chain) else { return nil }
+        // The chain's cost guard holds for shadows too: never sample onto a model it would not fall back to.
+        if let ratio = pool.maxCostRatio[plan.chain], let primary = chain.first,
+            !CostGuard.allows(model, primary: primary, maxRatio: ratio)
+        {
+            return nil
+        }
         var permit: BreakerPermit?
         if let resilience {
             guard case .allowed(let granted) = resilience.acquire(model, at: start) else { return nil }

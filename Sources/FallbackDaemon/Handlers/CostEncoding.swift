@@ -44,6 +44,8 @@ enum CostEncoding {
         [
             "since": .string(ISOTimestamp.string(unixMillis: since)),
             "until": .string(ISOTimestamp.string(unixMillis: until)),
+            "since_ms": .int(Int(since)),
+            "until_ms": .int(Int(until)),
             "days": days.map { .int($0) } ?? .null,
             "pairs": .array(pairs.map { pair in
                 [

@@ -25,9 +25,12 @@ struct CostMethods: Sendable {
     }
 
     /// The period asked for: `days` back from now (default 7), or `since`/`until` in unix millis.
-    func period(_ params: JSON?) throws(RPCError) -> (since: Int64, until: Int64, days: Int?) {
+    func period(_ params: JSON?, allowed: Set<String>) throws(RPCError) -> (since: Int64, until: Int64, days: Int?) {
         let now = clock.now().unixMillis
         if let params, params.kind != .object, !params.isNull { throw .invalidParams(field: "params", "must be an object") }
+        for (key, _) in params?.objectValue ?? [] where !allowed.contains(key) {
+            throw .invalidParams(field: key, "unknown parameter")
+        }
         let since = params?["since"].flatMap { $0.isNull ? nil : $0 }
         let until = params?["until"].flatMap { $0.isNull ? nil : $0 }
         let daysValue = params?["days"].flatMap { $0.isNull ? nil : $0 }
@@ -52,7 +55,7 @@ struct CostMethods: Sendable {
         let range: (since: Int64, until: Int64, days: Int?)
         var weeks = 8
         do {
-            range = try period(params)
+            range = try period(params, allowed: ["days", "since", "until", "weeks"])
             if let value = params?["weeks"], !value.isNull {
                 guard let count = value.intValue, (1...520).contains(count) else {
                     throw RPCError.invalidParams(field: "weeks", "must be an integer from 1 to 520")
@@ -78,7 +81,7 @@ struct CostMethods: Sendable {
     func shadowReport(_ params: JSON?) async -> Result<JSON, RPCError> {
         let range: (since: Int64, until: Int64, days: Int?)
         do {
-            range = try period(params)
+            range = try period(params, allowed: ["days", "since", "until"])
         } catch {
             return .failure(error)
         }
