@@ -60,10 +60,18 @@ public struct Daemon {
             router: router, resilience: resilience, budgets: budgets, shadows: shadows, config: config, socketPath: socketPath, gate: gate, registry: connections,
             callLog: callLog, clock: clock, startedAt: clock.now()
         )
+        let logger = self.logger
         let server = SocketServer(
             path: socketPath, group: group, dispatcher: RPCDispatcher(methods: methods.table(), gate: gate),
             maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: connections,
-            logger: logger, onListening: onListening
+            logger: logger, onListening: onListening,
+            drainBackground: { deadline in
+                let left = (ContinuousClock.now..<deadline).isEmpty ? 0 : Int64((deadline - ContinuousClock.now) / .milliseconds(1))
+                let stillRunning = await shadows.running.waitUntilIdle(clock: clock, until: clock.now().adding(millis: left))
+                if stillRunning > 0 {
+                    logger.warning("grace period over with shadow calls running", metadata: ["shadow.running": "\(stillRunning)"])
+                }
+            }
         )
         let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs), logger: logger) {
             let state = ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots())
@@ -95,7 +103,14 @@ public struct Daemon {
             stateStore.close()
             throw error
         }
+        // Shadows cut by the transport's shutdown still record their attempt: one more flush keeps them.
         await transport.shutdown()
+        _ = await shadows.running.waitUntilIdle(clock: clock, until: clock.now().adding(millis: 1_000))
+        _ = await callLog.flush()
+        await stateStore.save(
+            ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots()),
+            nowMillis: clock.now().unixMillis
+        )
         await callLog.close()
         stateStore.close()
         logger.info("fallbackd stopped", metadata: ["store.written": "\(callLog.stats.writtenCount)"])

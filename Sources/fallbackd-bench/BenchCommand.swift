@@ -69,6 +69,21 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the closed-loop max-rate phases.")
     var skipMax = false
 
+    @Option(help: "Outage phases: the task whose chain starts with the failing model.")
+    var outageTask: String = "outage"
+
+    @Option(help: "Outage phases: the pool model whose provider fails; attempts on it are counted.")
+    var brokenModel: String = "broken-model"
+
+    @Option(help: "Outage phases: socket of a second daemon with breakers, retries and health reordering off (the plain waterfall row).")
+    var waterfallSocket: String?
+
+    @Option(help: "The second daemon's pid, for its CPU.")
+    var waterfallPid: Int32?
+
+    @Flag(help: "Skip the outage phases.")
+    var skipOutage = false
+
     @Flag(help: "Exit 2 when a target is missed (errors above 1% always exit 1).")
     var strict = false
 
@@ -88,11 +103,20 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...256).contains(pingConnections), (1...64).contains(pingDepth) else {
             throw ValidationError("--ping-connections 1...256, --ping-depth 1...64")
         }
-        let phases = ["direct", "through", "ping-single", "ping-max", "max-through", "max-direct"]
+        let phases = [
+            "direct", "through", "ping-single", "ping-max", "max-through", "max-direct", "outage-baseline", "outage",
+            "outage-waterfall",
+        ]
         if let profilePhase, !phases.contains(profilePhase) {
             throw ValidationError("--profile-phase must be one of \(phases.joined(separator: ", "))")
         }
         guard (1...64).contains(fixedConnections) else { throw ValidationError("--fixed-connections 1...64") }
+        guard (waterfallSocket == nil) == (waterfallPid == nil) else {
+            throw ValidationError("--waterfall-socket and --waterfall-pid go together")
+        }
+        guard !outageTask.isEmpty, !brokenModel.isEmpty, !brokenModel.utf8.contains(UInt8(ascii: "\\")),
+            !brokenModel.utf8.contains(UInt8(ascii: "\""))
+        else { throw ValidationError("--outage-task and --broken-model must be non-empty plain names") }
     }
 
     func run() async throws {
@@ -120,6 +144,11 @@ struct BenchOptions: Sendable {
     var pingConnections: Int
     var pingDepth: Int
     var skipMax: Bool
+    var outageTask: String
+    var brokenModel: String
+    var waterfallSocket: String?
+    var waterfallPid: Int32?
+    var skipOutage: Bool
     var strict: Bool
     var profilePhase: String?
     var profileOut: String
@@ -142,6 +171,11 @@ struct BenchOptions: Sendable {
         pingConnections = command.pingConnections
         pingDepth = command.pingDepth
         skipMax = command.skipMax
+        outageTask = command.outageTask
+        brokenModel = command.brokenModel
+        waterfallSocket = command.waterfallSocket
+        waterfallPid = command.waterfallPid
+        skipOutage = command.skipOutage
         strict = command.strict
         profilePhase = command.profilePhase
         profileOut = command.profileOut

@@ -39,6 +39,11 @@ struct BenchResults: Sendable {
     var pingMax: PhaseResult?
     var maxThrough: PhaseResult?
     var maxDirect: PhaseResult?
+    /// Outage phases: the default chain, then the outage chain on this daemon (fallbackd's defaults),
+    /// then the outage chain on the plain-waterfall daemon.
+    var outageBaseline: PhaseResult?
+    var outage: PhaseResult?
+    var outageWaterfall: PhaseResult?
     var upstreamBodyBytes = 0
     var requestLineBytes = 0
     var upstreamReplyBytes = 0
@@ -201,8 +206,82 @@ struct BenchRunner {
             }
             checkErrors(results.maxDirect, &results)
         }
+        if !options.skipOutage {
+            try await outagePhases(&results, loop: loop, check: completionCheck)
+        }
         if !ProcessSnapshot.isAlive(pid: options.pid) {
             results.failures.append("fallbackd (pid \(options.pid)) is no longer running")
+        }
+        if let pid = options.waterfallPid, !ProcessSnapshot.isAlive(pid: pid) {
+            results.failures.append("the plain-waterfall fallbackd (pid \(pid)) is no longer running")
+        }
+    }
+
+    /// One provider down, the rest healthy: the outage chain (failing model first) at the through
+    /// phase's rate and duration, against the default chain on the same daemon just before. Last of all
+    /// phases, as the breaker it trips stays open for the rest of the run. No warm-up: the outage
+    /// starts with the first measured request, so what the breaker costs before it opens is counted.
+    private func outagePhases(_ results: inout BenchResults, loop: any EventLoop, check base: ReplyCheck) async throws {
+        var check = base
+        check.watchModel = Array(options.brokenModel.utf8)
+        let healthy = RequestTemplate(method: "complete", params: payloads.completeParams)
+        let outage = RequestTemplate(method: "complete", params: payloads.completeParams(task: options.outageTask))
+        let measured = max(1, Int((options.rate * options.durationS).rounded()))
+        let shape = "\(fmtRate(options.rate)) req/s open loop, \(fmtSeconds(options.durationS)) s, no warm-up"
+
+        func fixed(_ name: String, key: String, socket: String, pid: Int32, template: RequestTemplate) async throws -> PhaseResult {
+            try await measure(name, key: key, pid: pid) {
+                let target = try await RPCTarget.connect(
+                    path: socket, lanes: options.fixedConnections, loop: loop, template: template, check: check)
+                let outcome = try await LoadRun(loop: loop, mode: .open(rate: options.rate, warmup: 0, measured: measured))
+                    .run(target)
+                await target.close()
+                return outcome
+            }
+        }
+
+        log("outage baseline: default chain, \(shape)")
+        let baseline = try await fixed(
+            "no failures (default chain)", key: "outage-baseline", socket: options.socket, pid: options.pid, template: healthy)
+        results.outageBaseline = baseline
+        checkErrors(baseline, &results)
+
+        log("outage: chain '\(options.outageTask)', \(options.brokenModel) failing, fallbackd defaults, \(shape)")
+        let defaults = try await fixed(
+            "outage, fallbackd defaults", key: "outage", socket: options.socket, pid: options.pid, template: outage)
+        results.outage = defaults
+        checkErrors(defaults, &results)
+        checkReached(defaults, &results)
+
+        guard let socket = options.waterfallSocket, let pid = options.waterfallPid else { return }
+        // The second daemon is fresh: warm its healthy path (connections, allocator) without measuring.
+        let warmup = max(1, Int((options.rate * options.warmupS).rounded()))
+        log("outage, plain waterfall: \(fmtSeconds(options.warmupS)) s warm-up on the default chain, then chain '\(options.outageTask)', \(shape)")
+        let warmTarget = try await RPCTarget.connect(
+            path: socket, lanes: options.fixedConnections, loop: loop, template: healthy, check: base)
+        let warm = try await LoadRun(loop: loop, mode: .open(rate: options.rate, warmup: warmup, measured: 1)).run(warmTarget)
+        await warmTarget.close()
+        if warm.errorRate > 0.01 {
+            results.failures.append(
+                "plain-waterfall daemon warm-up: \(pct(warm.errorRate)) errors; first: \(warm.errorSamples.first ?? "-")")
+            return
+        }
+        let waterfall = try await fixed(
+            "outage, plain waterfall", key: "outage-waterfall", socket: socket, pid: pid, template: outage)
+        results.outageWaterfall = waterfall
+        checkErrors(waterfall, &results)
+        checkReached(waterfall, &results)
+    }
+
+    /// An outage phase that never called the failing model measured nothing: the chain is misconfigured.
+    private func checkReached(_ phase: PhaseResult, _ results: inout BenchResults) {
+        let routing = phase.outcome.routing
+        if routing.watchedAttempts == 0 {
+            results.failures.append(
+                "\(phase.name): no attempt reached \(options.brokenModel); is chain '\(options.outageTask)' configured to start with it?")
+        }
+        if routing.unreadable > 0 {
+            results.failures.append("\(phase.name): \(routing.unreadable) replies without a readable attempts array")
         }
     }
 
@@ -232,16 +311,19 @@ struct BenchRunner {
     }
 
     /// Runs `body` with CPU snapshots of the daemon, the upstream worker and this process around it.
-    private func measure(_ name: String, key: String, _ body: () async throws -> LoadOutcome) async throws -> PhaseResult {
-        let profiler = options.profilePhase == key ? await Profiler.start(pid: options.pid, output: options.profileOut, limitSeconds: profileSeconds(key) + 30) : nil
-        let daemon0 = ProcessSnapshot.read(pid: options.pid)
+    private func measure(
+        _ name: String, key: String, pid daemonPID: Int32? = nil, _ body: () async throws -> LoadOutcome
+    ) async throws -> PhaseResult {
+        let pid = daemonPID ?? options.pid
+        let profiler = options.profilePhase == key ? await Profiler.start(pid: pid, output: options.profileOut, limitSeconds: profileSeconds(key) + 30) : nil
+        let daemon0 = ProcessSnapshot.read(pid: pid)
         let upstream0 = options.upstreamPid.map { ProcessSnapshot.read(pid: $0) }
         let self0 = ProcessSnapshot.read(pid: getpid())
         let start = monotonicNanos()
         let outcome = try await body()
         let wall = Double(monotonicNanos() - start) / 1e9
         if let profiler { await profiler.stop() }
-        let daemon1 = ProcessSnapshot.read(pid: options.pid)
+        let daemon1 = ProcessSnapshot.read(pid: pid)
         let result = PhaseResult(
             name: name, outcome: outcome, wallSeconds: wall,
             daemonCPU: ProcessSnapshot.cpuSeconds(from: daemon0, to: daemon1),
@@ -251,7 +333,10 @@ struct BenchRunner {
         let o = outcome
         log(
             "  \(name): \(o.replies) replies, \(o.totalErrors) errors, \(o.lost) lost, p50 \(fmtMicros(o.latency.p50)), p99 \(fmtMicros(o.latency.p99))"
-                + (o.throughput > 0 ? ", \(fmtRate(o.throughput)) req/s" : ""))
+                + (o.throughput > 0 ? ", \(fmtRate(o.throughput)) req/s" : "")
+                + (o.routing.replies > 0
+                    ? ", " + String(format: "%.3f", o.routing.meanAttempts) + " attempts/req, \(o.routing.watchedAttempts) on \(options.brokenModel)"
+                    : ""))
         return result
     }
 
@@ -261,6 +346,7 @@ struct BenchRunner {
         case "direct", "through": options.warmupS + options.durationS / Double(options.rounds)
         case "ping-single": 2.2
         case "ping-max": 3.5
+        case "outage-baseline", "outage", "outage-waterfall": options.durationS
         default: 0.5 + options.maxDurationS
         }
     }

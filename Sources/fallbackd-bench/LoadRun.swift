@@ -50,6 +50,8 @@ struct LoadOutcome: Sendable {
     var latencySamples: [Int64] = []
     var serviceSamples: [Int64] = []
     var lagSamples: [Int64] = []
+    /// Where measured replies went (runs whose target reports routes, e.g. the outage phases).
+    var routing = RoutingTally()
 
     /// Open-loop outcomes of several rounds as one.
     static func merged(_ parts: [LoadOutcome]) -> LoadOutcome? {
@@ -66,6 +68,7 @@ struct LoadOutcome: Sendable {
             all.latencySamples += part.latencySamples
             all.serviceSamples += part.serviceSamples
             all.lagSamples += part.lagSamples
+            all.routing.merge(part.routing)
         }
         all.latency = LatencyStats(nanos: all.latencySamples)
         all.service = LatencyStats(nanos: all.serviceSamples)
@@ -77,6 +80,67 @@ struct LoadOutcome: Sendable {
     var errorRate: Double {
         let denominator = replies + unmatched + lost
         return denominator == 0 ? 1 : Double(totalErrors + lost) / Double(denominator)
+    }
+}
+
+/// Per-request routing of `complete` replies: attempts per request, attempts on a watched model,
+/// and which model answered. A histogram, so it stays small and merges by addition.
+struct RoutingTally: Sendable {
+    /// `attemptsHistogram[k]`: replies with k attempts (the last slot also holds anything larger).
+    var attemptsHistogram: [Int] = Array(repeating: 0, count: 17)
+    var watchedAttempts = 0
+    /// Replies with at least one attempt on the watched model.
+    var watchedReplies = 0
+    /// Replies (results and errors) whose attempts were read.
+    var replies = 0
+    /// Replies without an attempts array (not counted above).
+    var unreadable = 0
+    /// `model_used` of the successful replies, in order of first appearance.
+    var servedBy: [(model: String, replies: Int)] = []
+
+    mutating func add(_ route: RouteScan, line: UnsafeRawBufferPointer) {
+        replies += 1
+        attemptsHistogram[min(route.attempts, attemptsHistogram.count - 1)] += 1
+        watchedAttempts += route.watchedAttempts
+        if route.watchedAttempts > 0 { watchedReplies += 1 }
+        guard !route.modelUsed.isEmpty else { return }
+        let name = UnsafeRawBufferPointer(rebasing: line[route.modelUsed])
+        for index in servedBy.indices where servedBy[index].model.utf8.elementsEqual(name) {
+            servedBy[index].replies += 1
+            return
+        }
+        servedBy.append((String(decoding: name, as: UTF8.self), 1))
+    }
+
+    mutating func merge(_ other: RoutingTally) {
+        for k in attemptsHistogram.indices { attemptsHistogram[k] += other.attemptsHistogram[k] }
+        watchedAttempts += other.watchedAttempts
+        watchedReplies += other.watchedReplies
+        replies += other.replies
+        unreadable += other.unreadable
+        for (model, count) in other.servedBy {
+            if let index = servedBy.firstIndex(where: { $0.model == model }) {
+                servedBy[index].replies += count
+            } else {
+                servedBy.append((model, count))
+            }
+        }
+    }
+
+    var totalAttempts: Int { attemptsHistogram.enumerated().reduce(0) { $0 + $1.offset * $1.element } }
+
+    var meanAttempts: Double { replies == 0 ? .nan : Double(totalAttempts) / Double(replies) }
+
+    /// Nearest-rank percentile of attempts per request.
+    func attemptsPercentile(_ q: Double) -> Int? {
+        guard replies > 0 else { return nil }
+        let rank = max(1, Int((q * Double(replies)).rounded(.up)))
+        var seen = 0
+        for (k, count) in attemptsHistogram.enumerated() {
+            seen += count
+            if seen >= rank { return k }
+        }
+        return attemptsHistogram.count - 1
     }
 }
 
@@ -150,7 +214,10 @@ final class LoadRun: @unchecked Sendable {
     // MARK: replies, called by targets on the loop
 
     /// Request `id` finished; `sample` describes a failure (called only when `ok` is false).
-    func complete(id: Int, ok: Bool, lane: Int, sample: () -> String) {
+    /// `route`, when the target reads one, is tallied for measured requests.
+    func complete(
+        id: Int, ok: Bool, lane: Int, route: (scan: RouteScan?, line: UnsafeRawBufferPointer)? = nil, sample: () -> String
+    ) {
         let now = monotonicNanos()
         guard phase != .done else { return }
         let slot = id & (ringMask == 0 ? Int.max : ringMask)
@@ -171,6 +238,7 @@ final class LoadRun: @unchecked Sendable {
             if id >= warmup {
                 outcome.measuredReplies += 1
                 if !ok { outcome.measuredErrors += 1 }
+                if let route { tally(route) }
                 latencies.append(Int64(now &- scheduled(id)))
                 services.append(Int64(now &- sent))
             }
@@ -179,6 +247,7 @@ final class LoadRun: @unchecked Sendable {
                 windowReplies += 1
                 outcome.measuredReplies += 1
                 if !ok { outcome.measuredErrors += 1 }
+                if let route { tally(route) }
                 latencies.append(Int64(now &- sent))
             }
             if phase == .warming || phase == .measuring {
@@ -186,6 +255,14 @@ final class LoadRun: @unchecked Sendable {
             }
         }
         if phase == .draining, outstanding == 0 { finish() }
+    }
+
+    private func tally(_ route: (scan: RouteScan?, line: UnsafeRawBufferPointer)) {
+        if let scan = route.scan {
+            outcome.routing.add(scan, line: route.line)
+        } else {
+            outcome.routing.unreadable += 1
+        }
     }
 
     /// A reply without a usable id.

@@ -44,8 +44,15 @@ struct Payloads: Sendable {
     }
 
     /// `complete` params carrying the same messages.
-    var completeParams: JSON {
-        ["messages": messages, "max_tokens": .int(Self.maxTokens), "temperature": .double(Self.temperature)]
+    var completeParams: JSON { completeParams(task: nil) }
+
+    /// The same, naming a task (its chain runs instead of the default one).
+    func completeParams(task: String?) -> JSON {
+        var params: JSON = [
+            "messages": messages, "max_tokens": .int(Self.maxTokens), "temperature": .double(Self.temperature),
+        ]
+        if let task { params["task"] = .string(task) }
+        return params
     }
 }
 

@@ -8,6 +8,9 @@ struct ReplyCheck: Sendable {
     let expect: Expect
     /// Every n-th reply is also parsed in full with jansson (1 = all of them); the rest get byte scans.
     let fullParseEvery: Int
+    /// When set, every reply's `attempts` and `model_used` are read (RouteScan) and tallied, counting
+    /// the attempts on this model.
+    var watchModel: [UInt8]? = nil
 
     /// Byte-level check: a `result` that is a completion (has `model_used`) or `"pong"`.
     func quick(_ line: UnsafeRawBufferPointer) -> Bool {
@@ -117,6 +120,20 @@ final class RPCTarget: LoadTarget, @unchecked Sendable {
         if sampleReply == nil { sampleReply = String(buffer: line) }
         replyCount += 1
         let parseAll = check.fullParseEvery <= 1 || replyCount % check.fullParseEvery == 0
+        if let watched = check.watchModel {
+            // Judged and tallied while the line's bytes are at hand.
+            let matched: Bool = line.withUnsafeReadableBytes { raw in
+                guard let id = ByteScan.replyID(in: raw) else { return false }
+                var ok = check.quick(raw)
+                if ok, parseAll { ok = check.full(raw, id: id) }
+                run.complete(id: id, ok: ok, lane: lane, route: (RouteScan(raw, watching: watched), raw)) {
+                    String(decoding: raw, as: UTF8.self)
+                }
+                return true
+            }
+            if !matched { run.unmatched(String(buffer: line)) }
+            return
+        }
         let verdict: (id: Int?, ok: Bool) = line.withUnsafeReadableBytes { raw in
             guard let id = ByteScan.replyID(in: raw) else { return (nil, false) }
             var ok = check.quick(raw)

@@ -183,6 +183,8 @@ struct Report {
             lines.append("")
         }
 
+        lines.append(contentsOf: outageSection())
+
         lines.append("## fallbackd memory")
         lines.append("")
         lines.append("| when | VmRSS | of which anonymous | of which file-backed | VmHWM (peak) | threads |")
@@ -200,7 +202,10 @@ struct Report {
             lines.append("Sample reply (\(sample.utf8.count) B): `\(sample.prefix(300))\(sample.count > 300 ? "…" : "")`")
             lines.append("")
         }
-        let errorSamples = [r.direct, r.through, r.pingSingle, r.pingMax, r.maxThrough, r.maxDirect]
+        let errorSamples = [
+            r.direct, r.through, r.pingSingle, r.pingMax, r.maxThrough, r.maxDirect, r.outageBaseline, r.outage,
+            r.outageWaterfall,
+        ]
             .compactMap { $0 }.flatMap { p in p.outcome.errorSamples.map { "\(p.name): \($0)" } }
         if !errorSamples.isEmpty || !r.failures.isEmpty {
             lines.append("## Errors")
@@ -210,6 +215,68 @@ struct Report {
             lines.append("")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "Outage: one provider failing": the no-failure row, then the outage with fallbackd's defaults and
+    /// with the plain waterfall, each with its latency against the no-failure row of this run.
+    private func outageSection() -> [String] {
+        let r = results
+        let o = r.options
+        guard let baseline = r.outageBaseline else { return [] }
+        let broken = "`\(o.brokenModel)`"
+        var lines: [String] = []
+        lines.append("## Outage: one provider failing")
+        lines.append("")
+        lines.append(
+            "Chain `\(o.outageTask)` = [\(broken), `\(o.modelID)`]: every call to \(broken)'s provider gets HTTP 500 `server_error` from nginx, the other provider is healthy. "
+                + "\(fmtRate(o.rate)) req/s open loop for \(fmtSeconds(o.durationS)) s per row, as the through phase, measured from the outage's first request (no warm-up); "
+                + "the no-failure row is the default chain on the same daemon just before.")
+        lines.append(
+            "What the breaker does: with fallbackd's defaults, 3 consecutive failures open \(broken)'s breaker for 300 s, and from then on requests skip it without a call "
+                + "(a failed attempt is first retried once after 100..2000 ms of full-jitter backoff, within the provider's retry budget). "
+                + "The plain waterfall (a second daemon: breaker rules off, no retries, no health reordering) calls the dead model first on every request.")
+        lines.append("")
+        lines.append(
+            "| run | requests | success | p50 | p99 | mean | max | p50 / no failures | p99 / no failures | attempts/req mean | attempts/req p99 | calls to \(broken) | answered by | fallbackd CPU/req | load-generator lag p99 |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+        let base = baseline.outcome.latency
+        for (name, phase) in [
+            ("no failures (default chain)", r.outageBaseline), ("outage, fallbackd defaults", r.outage),
+            ("outage, plain waterfall", r.outageWaterfall),
+        ] {
+            guard let phase else { continue }
+            let out = phase.outcome
+            let l = out.latency
+            let routing = out.routing
+            let requests = out.measuredReplies + out.lost
+            let success = requests == 0 ? "-" : pct(Double(out.measuredReplies - out.measuredErrors) / Double(requests))
+            let p99Attempts = routing.attemptsPercentile(0.99).map(String.init) ?? "-"
+            let mean = routing.replies == 0 ? "-" : String(format: "%.3f", routing.meanAttempts)
+            let served = routing.servedBy.isEmpty
+                ? "-"
+                : routing.servedBy.map { "\($0.model) \(pct(Double($0.replies) / Double(max(1, requests))))" }.joined(separator: ", ")
+            lines.append(
+                "| \(name) | \(requests) | \(success) | \(fmtMicros(l.p50)) | \(fmtMicros(l.p99)) | \(fmtMicros(l.mean)) | \(fmtMicros(l.max)) | \(ratio(l.p50, base.p50)) | \(ratio(l.p99, base.p99)) | \(mean) | \(p99Attempts) | \(routing.watchedAttempts) | \(served) | \(cpuMicros(phase.daemonCPU, phase)) µs | \(fmtMicros(out.senderLag.p99)) |")
+        }
+        lines.append("")
+        for phase in [r.outage, r.outageWaterfall].compactMap({ $0 }) {
+            let routing = phase.outcome.routing
+            let histogram = routing.attemptsHistogram.enumerated().filter { $0.element > 0 }
+                .map { "\($0.element) with \($0.offset)" }.joined(separator: ", ")
+            lines.append(
+                "- \(phase.name): \(routing.watchedReplies) of \(routing.replies) requests called \(broken) (\(routing.watchedAttempts) calls); requests by attempts: \(histogram).")
+        }
+        let lag = [r.outageBaseline, r.outage, r.outageWaterfall].compactMap { $0?.outcome.senderLag.p99 }.max() ?? 0
+        if lag > Self.noisyLagMicros {
+            lines.append(
+                "- Noisy: the load generator fell up to \(fmtMicros(lag)) (p99) behind its schedule; tail ratios say more about the machine than about fallbackd.")
+        }
+        lines.append("")
+        if r.outageWaterfall == nil {
+            lines.append("(No plain-waterfall row: run.sh starts the second daemon; --waterfall-socket was not given.)")
+            lines.append("")
+        }
+        return lines
     }
 
     /// Writes `text` to `directory/report-<timestamp>.md`; returns the path.

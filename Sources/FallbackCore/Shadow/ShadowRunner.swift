@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Runs sampled shadow calls on a backup model beside the caller's request.
 ///
 /// The shadow starts with the request, on its own task, so it never delays the caller's reply and
@@ -12,6 +14,8 @@ public struct ShadowRunner: Sendable {
     public let clock: any FallbackClock
     /// Receives each finished comparison (the call log's `shadow_results`).
     public let sink: @Sendable (ShadowResult) -> Void
+    /// Shadows still running, so shutdown can wait for them before the final flush.
+    public let running = ShadowTracker()
 
     public init(
         sampler: ShadowSampler, invoker: any ModelInvoker, recorder: any OutcomeRecorder, resilience: Resilience?,
@@ -48,7 +52,9 @@ public struct ShadowRunner: Sendable {
         }
         let (primaryOutcomes, continuation) = AsyncStream.makeStream(of: ShadowSide.self, bufferingPolicy: .bufferingNewest(1))
         let runner = self
+        running.started()
         Task {
+            defer { runner.running.finished() }
             let shadow = await runner.call(model, request: request, permit: permit, start: start)
             var iterator = primaryOutcomes.makeAsyncIterator()
             guard let primary = await iterator.next() else { return }
@@ -128,5 +134,27 @@ public struct ShadowHandle: Sendable {
             )
         }
         continuation.finish()
+    }
+}
+
+/// Counts running shadow tasks.
+public final class ShadowTracker: Sendable {
+    private let count = Mutex(0)
+
+    public init() {}
+
+    func started() { count.withLock { $0 += 1 } }
+    func finished() { count.withLock { $0 = max(0, $0 - 1) } }
+
+    /// Shadows still running.
+    public var running: Int { count.withLock { $0 } }
+
+    /// Waits until no shadow runs or `deadline` passes; returns how many are still running.
+    @discardableResult
+    public func waitUntilIdle(clock: any FallbackClock, until deadline: Moment) async -> Int {
+        while running > 0, clock.now() < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return running
     }
 }

@@ -23,11 +23,15 @@ final class SocketServer: Service {
     let logger: Logger
     /// Called once the socket accepts connections.
     let onListening: @Sendable () -> Void
+    /// Background work to let finish (shadow calls) once requests are done, within the grace period.
+    let drainBackground: @Sendable (ContinuousClock.Instant) async -> Void
 
     init(
         path: String, group: any EventLoopGroup, dispatcher: RPCDispatcher, maxLineBytes: Int, graceMs: Int64,
-        registry: ConnectionRegistry, logger: Logger, onListening: @escaping @Sendable () -> Void = {}
+        registry: ConnectionRegistry, logger: Logger, onListening: @escaping @Sendable () -> Void = {},
+        drainBackground: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
     ) {
+        self.drainBackground = drainBackground
         self.path = path
         self.group = group
         self.dispatcher = dispatcher
@@ -91,6 +95,7 @@ final class SocketServer: Service {
         while dispatcher.gate.inFlight > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        await drainBackground(deadline)
         let abandoned = dispatcher.gate.inFlight
         if abandoned > 0 {
             logger.warning("grace period over with requests in flight", metadata: ["server.in_flight": "\(abandoned)"])

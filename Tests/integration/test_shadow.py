@@ -1,0 +1,430 @@
+"""Shadow testing against the real daemon: sampling, opt in/out, the caller's reply and latency left alone,
+deadline, daily cap, breaker/health, call log rows, shadow_results and shadow.report.
+
+The default chain is gpt-4o -> claude-3-5-sonnet -> gemini-pro, so a request served by gpt-4o is shadowed
+by claude-3-5-sonnet (the next model) unless [shadow.pairs] says otherwise. Health reordering is off.
+"""
+
+import json
+import re
+import statistics
+import time
+
+import fbd_harness as H
+from fake_providers import expected_reply
+
+MSGS = [{"role": "user", "content": "Shadow me if you can."}]
+NO_REORDER = {"degraded_below": 0.0}
+PRIMARY, SHADOW = "gpt-4o", "claude-3-5-sonnet"
+INVALID_PARAMS = -32602
+
+
+def mid(name):
+    return H.POOL[name].model_id
+
+
+def user(i):
+    return [{"role": "user", "content": f"Question number {i}: what is {i} plus {i}?"}]
+
+
+def reply_of(name, msgs=MSGS):
+    m = H.POOL[name]
+    return expected_reply(m.flavor, m.model_id, msgs)
+
+
+def cost_of(name, msgs=MSGS):
+    e = reply_of(name, msgs)
+    return H.POOL[name].cost(e["input_tokens"], e["output_tokens"])
+
+
+def jaccard(a, b):
+    """The daemon's Similarity.jaccard: distinct lowercase runs of letters and digits."""
+    wa = set(re.findall(r"[^\W_]+", a.lower()))
+    wb = set(re.findall(r"[^\W_]+", b.lower()))
+    if not wa and not wb:
+        return 1.0
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)
+
+
+def close(a, b, rel=1e-9):
+    return a is not None and abs(float(a) - float(b)) <= max(rel * abs(float(b)), 1e-12)
+
+
+def shadow_cfg(breaker=None, pairs=None, **shadow):
+    return H.compose(
+        H.resilience(health=NO_REORDER, breaker=breaker),
+        lambda cfg: H.set_cost(cfg, shadow=shadow, shadow_pairs=pairs),
+    )
+
+
+def n_requests(fake, name):
+    return len(fake.requests(model=mid(name)))
+
+
+def wait_requests(fake, name, n, timeout=10.0):
+    return H.wait_count(lambda: fake.requests(model=mid(name)), n, timeout=timeout, what=f"requests to {name}")
+
+
+def wait_answered(fake, name, n, timeout=15.0):
+    """Wait until the fake has finished n requests of `name` (answered or cut)."""
+    def done():
+        rs = fake.requests(model=mid(name))
+        return [r for r in rs if r.get("kind") and (r["kind"] not in ("slow", "hang") or r.get("ended"))]
+    return H.wait_count(done, n, timeout=timeout, what=f"finished requests to {name}")
+
+
+def assert_no_more(fake, name, n, wait=0.6):
+    time.sleep(wait)
+    assert n_requests(fake, name) == n, f"{name} got {n_requests(fake, name)} requests, expected {n}"
+
+
+SAME_FIELDS = ("content", "model_used", "model_id", "provider", "task", "chain", "fallback_count", "used_fallback",
+               "usage", "cost_usd", "primary_cost_usd", "fallback_cost_delta_usd", "finish_reason")
+
+
+def assert_same_reply(a, b):
+    for f in SAME_FIELDS:
+        assert a.get(f) == b.get(f), f"{f}: shadowed reply {a.get(f)!r} != plain reply {b.get(f)!r}"
+    assert set(a) == set(b), (sorted(a), sorted(b))
+    assert [x["model"] for x in a["attempts"]] == [x["model"] for x in b["attempts"]]
+    assert a["route"] == b["route"]
+
+
+# --------------------------------------------------------------------------- opt-in, rows, results
+
+
+def test_opt_in_shadows_once_and_leaves_reply_alone(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    plain = H.complete_ok(d, MSGS)
+    time.sleep(0.3)
+    assert n_requests(fake, SHADOW) == 0, "sample_rate 0 shadowed a request that did not opt in"
+    shadowed = H.complete_ok(d, MSGS, shadow=True)
+    assert_same_reply(shadowed, plain)
+    wait_requests(fake, SHADOW, 1)
+    assert_no_more(fake, SHADOW, 1)
+    assert n_requests(fake, PRIMARY) == 2 and len(fake.requests()) == 3, "exactly one extra provider request"
+    # the shadow got the caller's conversation
+    body = fake.requests(model=mid(SHADOW))[0]["body"]
+    assert MSGS[0]["content"] in json.dumps(body), body
+
+    # call log: one shadow row beside the request's served row
+    rows = H.wait_count(lambda: H.shadow_calls(d), 1, what="shadow call-log rows")
+    assert len(rows) == 1
+    row = rows[0]
+    exp_s = reply_of(SHADOW)
+    assert row["chain"] == "shadow" and row["shadow"] == 1 and row["served"] == 0, row
+    assert row["model_name"] == SHADOW and row["provider"] == "anthropic"
+    assert row["task"] == "default" and row["request_id"] == shadowed["request_id"]
+    assert row["success"] == 1 and row["error_type"] is None
+    assert (row["input_tokens"], row["output_tokens"]) == (exp_s["input_tokens"], exp_s["output_tokens"])
+    assert close(row["cost_usd"], cost_of(SHADOW))
+    assert row["fallback_count"] is None and row["primary_cost_usd"] is None
+    served = d.db_rows("WHERE request_id = ? AND shadow = 0", (shadowed["request_id"],))
+    assert len(served) == 1 and served[0]["served"] == 1 and served[0]["model_name"] == PRIMARY
+
+    # shadow_results: both sides
+    res = H.wait_count(lambda: H.shadow_results(d), 1, what="shadow_results rows")
+    assert len(res) == 1
+    s = res[0]
+    exp_p = reply_of(PRIMARY)
+    assert s["request_id"] == shadowed["request_id"] and s["task"] == "default"
+    assert s["primary_model"] == PRIMARY and s["shadow_model"] == SHADOW
+    assert s["primary_success"] == 1 and s["shadow_success"] == 1
+    assert s["primary_error_type"] is None and s["shadow_error_type"] is None
+    assert (s["primary_input_tokens"], s["primary_output_tokens"]) == (exp_p["input_tokens"], exp_p["output_tokens"])
+    assert (s["shadow_input_tokens"], s["shadow_output_tokens"]) == (exp_s["input_tokens"], exp_s["output_tokens"])
+    assert close(s["primary_cost_usd"], shadowed["cost_usd"]) and close(s["primary_cost_usd"], cost_of(PRIMARY))
+    assert close(s["shadow_cost_usd"], cost_of(SHADOW))
+    assert s["primary_output_length"] == len(exp_p["content"]) == len(shadowed["content"])
+    assert s["shadow_output_length"] == len(exp_s["content"])
+    assert s["primary_latency_ms"] >= 0 and s["shadow_latency_ms"] >= 0
+    assert 0.0 <= s["similarity"] <= 1.0
+    assert close(s["similarity"], jaccard(exp_p["content"], exp_s["content"])), (s["similarity"], exp_p, exp_s)
+    assert s["ts_ms"] <= H.now_ms()
+
+    # cost.report keeps shadow spend apart from the caller's spend
+    rep = d.call("cost.report", {"days": 1})
+    tot = rep["totals"]
+    assert tot["shadow_calls"] == 1 and close(tot["shadow_spend_usd"], cost_of(SHADOW))
+    assert tot["attempts"] == 2 and tot["requests"] == 2
+    assert close(tot["spend_usd"], 2 * cost_of(PRIMARY)), "shadow spend leaked into spend_usd"
+    by_model = {r["key"]: r for r in rep["by_model"]}
+    assert by_model[SHADOW]["shadow_calls"] == 1 and by_model[SHADOW]["attempts"] == 0
+    assert by_model[SHADOW]["requests"] == 0 and by_model[SHADOW]["spend_usd"] == 0
+
+
+def test_opt_out_wins_over_full_sampling(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=1.0))
+    for _ in range(5):
+        assert H.complete_ok(d, MSGS, shadow=False)["model_used"] == PRIMARY
+    assert_no_more(fake, SHADOW, 0)
+    assert len(fake.requests()) == 5
+    time.sleep(0.3)  # past a flush
+    assert H.shadow_calls(d) == [] and H.shadow_results(d) == []
+
+
+def test_full_sampling_shadows_every_request(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=1.0))
+    ids = [H.complete_ok(d, user(i))["request_id"] for i in range(10)]
+    wait_requests(fake, SHADOW, 10)
+    assert_no_more(fake, SHADOW, 10)
+    rows = H.wait_count(lambda: H.shadow_calls(d), 10, what="shadow call-log rows")
+    assert sorted(r["request_id"] for r in rows) == sorted(ids)
+    res = H.wait_count(lambda: H.shadow_results(d), 10, what="shadow_results rows")
+    assert sorted(r["request_id"] for r in res) == sorted(ids)
+
+
+def test_shadow_param_must_be_boolean(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    H.rpc_error(H.complete_reply(d, MSGS, shadow="yes"), INVALID_PARAMS)
+    H.rpc_error(H.complete_reply(d, MSGS, shadow=1), INVALID_PARAMS)
+    assert fake.requests() == []
+
+
+def test_pairs_and_task_filter(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=1.0, tasks=["summarize"], pairs={PRIMARY: "gemini-flash"}))
+    # a task outside `tasks` is not sampled
+    H.complete_ok(d, MSGS)
+    assert_no_more(fake, "gemini-flash", 0, wait=0.4)
+    # a sampled task: shadowed by the configured pair, not the next model of the chain
+    r = H.complete_ok(d, MSGS, task="summarize")
+    assert r["chain"] == "default" and r["model_used"] == PRIMARY
+    wait_requests(fake, "gemini-flash", 1)
+    # opting in works whatever the task
+    H.complete_ok(d, MSGS, shadow=True)
+    wait_requests(fake, "gemini-flash", 2)
+    assert_no_more(fake, "gemini-flash", 2)
+    assert n_requests(fake, SHADOW) == 0
+    res = H.wait_count(lambda: H.shadow_results(d), 2, what="shadow_results rows")
+    assert {(x["primary_model"], x["shadow_model"]) for x in res} == {(PRIMARY, "gemini-flash")}
+    assert sorted(x["task"] for x in res) == ["default", "summarize"]
+
+
+def test_explicit_models_shadowed_by_next_in_list(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    r = H.complete_ok(d, MSGS, models=["gpt-4o-mini", "gemini-flash"], shadow=True)
+    assert r["model_used"] == "gpt-4o-mini" and r["chain"] == "explicit"
+    wait_requests(fake, "gemini-flash", 1)
+    res = H.wait_count(lambda: H.shadow_results(d), 1, what="shadow_results row")
+    assert (res[0]["primary_model"], res[0]["shadow_model"]) == ("gpt-4o-mini", "gemini-flash")
+    # the last model of a list has nobody to shadow it
+    H.complete_ok(d, MSGS, models=["local-llama"], shadow=True)
+    time.sleep(0.4)
+    assert len(fake.requests()) == 3, [x["model"] for x in fake.requests()]
+
+
+def test_fallback_onto_shadow_model_is_not_compared(daemon_factory, fake):
+    # gpt-4o fails, claude-3-5-sonnet serves: the shadow (also claude-3-5-sonnet) still runs and is logged,
+    # but comparing a model with itself is not stored
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    fake.script(mid(PRIMARY), [], then="server_error")
+    r = H.complete_ok(d, MSGS, shadow=True)
+    assert r["model_used"] == SHADOW and r["content"] == reply_of(SHADOW)["content"]
+    wait_requests(fake, SHADOW, 2)
+    H.wait_count(lambda: H.shadow_calls(d), 1, what="shadow call-log rows")
+    time.sleep(0.4)
+    assert H.shadow_results(d) == []
+
+
+# --------------------------------------------------------------------------- latency and deadline
+
+
+def test_slow_shadow_does_not_delay_the_caller(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    fake.script(mid(PRIMARY), [], then="slow:200")  # a real baseline, so the ratio is not noise
+    fake.script(mid(SHADOW), [], then="slow:1500")
+    n = 6
+    with_shadow, without = [], []
+    for i in range(2 * n):  # interleaved, so drift hits both sides alike
+        shadow = i % 2 == 0
+        t0 = time.monotonic()
+        r = H.complete_ok(d, user(i), shadow=shadow, timeout_ms=10000)
+        ms = (time.monotonic() - t0) * 1000
+        assert r["model_used"] == PRIMARY and r["content"] == reply_of(PRIMARY, user(i))["content"]
+        (with_shadow if shadow else without).append(ms)
+    assert max(with_shadow) < 1000, f"a reply waited for its slow shadow: {with_shadow} ms"
+    ratio = statistics.median(with_shadow) / statistics.median(without)
+    assert ratio < 1.5, f"median latency with shadow {with_shadow} vs without {without}: ratio {ratio:.2f}"
+    # every shadow still ran to completion and was compared
+    wait_answered(fake, SHADOW, n)
+    res = H.wait_count(lambda: H.shadow_results(d), n, timeout=15, what="shadow_results rows")
+    assert all(x["shadow_success"] == 1 and x["shadow_latency_ms"] >= 1400 for x in res), res
+    assert all(x["primary_latency_ms"] < 1000 for x in res), res
+
+
+def test_shadow_is_cut_at_the_request_deadline(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    fake.script(mid(SHADOW), [], then="slow:5000")
+    t0 = time.monotonic()
+    r = H.complete_ok(d, MSGS, shadow=True, timeout_ms=500)
+    assert (time.monotonic() - t0) < 0.45 and r["model_used"] == PRIMARY
+    rows = H.wait_count(lambda: H.shadow_calls(d), 1, timeout=4.0, what="shadow call-log row")
+    elapsed = time.monotonic() - t0
+    assert elapsed < 3.0, f"the shadow ran {elapsed:.1f} s past a 500 ms deadline"
+    row = rows[0]
+    assert row["success"] == 0 and row["error_type"] == "timeout", row
+    assert 400 <= row["latency_ms"] <= 1500, row
+    entry = fake.requests(model=mid(SHADOW))[0]
+    assert entry.get("ended") == "client_closed", entry
+    res = H.wait_count(lambda: H.shadow_results(d), 1, what="shadow_results row")[0]
+    assert res["primary_success"] == 1 and res["shadow_success"] == 0
+    assert res["shadow_error_type"] == "timeout" and res["similarity"] is None
+    assert res["shadow_output_length"] == 0 and res["shadow_cost_usd"] == 0
+
+
+def test_shutdown_with_shadow_in_flight_logs_the_shadow(daemon_factory, fake):
+    # SIGTERM while a shadow call is still running: the daemon exits promptly, and the shadow call it made
+    # (cut by the shutdown) is still in the call log like every other provider call.
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0))
+    fake.script(mid(SHADOW), [], then="slow:3000")
+    r = H.complete_ok(d, MSGS, shadow=True, timeout_ms=20000)
+    wait_requests(fake, SHADOW, 1)
+    t0 = time.monotonic()
+    assert d.stop() == 0
+    assert time.monotonic() - t0 < 8.0, "shutdown waited far beyond shutdown_grace_ms for a shadow"
+    served = d.db_rows("WHERE request_id = ? AND shadow = 0", (r["request_id"],))
+    assert len(served) == 1, served
+    shadows = H.shadow_calls(d)
+    assert len(shadows) == 1 and shadows[0]["request_id"] == r["request_id"], (
+        "the shadow call cut by the shutdown was never written to the call log (rows recorded after the "
+        "flusher's final flush are dropped by CallLog.close); stderr says: "
+        + "; ".join(l for l in d.stderr_text().splitlines() if "unwritten" in l))
+    assert "closed with unwritten rows" not in d.stderr_text()
+
+
+# --------------------------------------------------------------------------- daily cap
+
+
+def test_daily_cap_stops_shadows_and_survives_restart(daemon_factory, fake):
+    cap = 0.0001
+    assert cost_of(SHADOW) > cap, "the first shadow must reach the cap on its own"
+    cfg = shadow_cfg(sample_rate=1.0, daily_cap_usd=cap)
+    d = daemon_factory(cfg_mutate=cfg)
+    H.complete_ok(d, MSGS)
+    wait_requests(fake, SHADOW, 1)
+    H.wait_count(lambda: H.shadow_results(d), 1, what="shadow_results row")  # its spend is counted by now
+    for i in range(5):
+        assert H.complete_ok(d, user(i))["model_used"] == PRIMARY
+    assert_no_more(fake, SHADOW, 1)
+    assert n_requests(fake, PRIMARY) == 6
+    # opting in is still subject to the cap
+    H.complete_ok(d, MSGS, shadow=True)
+    assert_no_more(fake, SHADOW, 1)
+    d.stop()
+    d2 = daemon_factory(cfg_mutate=H.compose(cfg, lambda c: c["daemon"].__setitem__("database", d.db)))
+    for i in range(3):
+        H.complete_ok(d2, user(i), shadow=True)
+    assert_no_more(fake, SHADOW, 1)
+    assert len(H.shadow_calls(d)) == 1  # d2 writes to d.db
+
+
+# --------------------------------------------------------------------------- breaker and health
+
+
+def test_shadow_traffic_opens_the_shadow_models_breaker(daemon_factory, fake):
+    breaker = {"consecutive_failures": 3, "failure_rate": 0, "open_ms": 600_000, "auth_open_ms": 3_600_000}
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.0, breaker=breaker))
+    fake.script(mid(SHADOW), [], then="server_error")
+    for i in range(3):
+        r = H.complete_ok(d, user(i), shadow=True)
+        assert r["model_used"] == PRIMARY and [a["model"] for a in r["attempts"]] == [PRIMARY]
+        wait_requests(fake, SHADOW, i + 1)
+    b = H.wait_breaker_state(d, SHADOW, "open")
+    assert "3 consecutive failures" in (b.get("last_trip_reason") or ""), b
+    h = H.health_of(d, SHADOW)
+    assert h["calls"] == 3 and h["successes"] == 0, h
+    assert H.breaker_of(d, PRIMARY)["state"] == "closed"
+    # an open breaker keeps shadows away, and the callers' route reflects it
+    for i in range(3):
+        r = H.complete_ok(d, user(10 + i), shadow=True)
+        assert r["model_used"] == PRIMARY
+        assert H.route_entry(r["route"], SHADOW)["reason"] == "open"
+    assert_no_more(fake, SHADOW, 3)
+    rows = H.wait_count(lambda: H.shadow_calls(d), 3, what="shadow call-log rows")
+    assert [x["error_type"] for x in rows] == ["server_error"] * 3
+
+
+# --------------------------------------------------------------------------- shadow.report
+
+
+def test_shadow_report_matches_shadow_results(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=1.0))
+    fake.script(mid(SHADOW), ["ok", "server_error", "ok", "ok", "ok", "ok"], then="ok")
+    n = 6
+    msgs = [user(i) for i in range(n)]
+    for i in range(n):
+        H.complete_ok(d, msgs[i])
+        wait_requests(fake, SHADOW, i + 1)  # keeps the shadows in request order
+    res = H.wait_count(lambda: H.shadow_results(d), n, what="shadow_results rows")
+    assert len(res) == n
+    both = [x for x in res if x["primary_success"] and x["shadow_success"]]
+    assert len(both) == n - 1
+    by_req = {x["request_id"]: x for x in res}
+    for x in both:
+        assert x["similarity"] is not None
+    failed = [x for x in res if not x["shadow_success"]]
+    assert len(failed) == 1 and failed[0]["shadow_error_type"] == "server_error" and failed[0]["similarity"] is None
+
+    rep = d.call("shadow.report", {"days": 1})
+    assert rep["days"] == 1
+    assert len(rep["pairs"]) == 1, rep
+    p = rep["pairs"][0]
+    assert (p["primary_model"], p["shadow_model"]) == (PRIMARY, SHADOW)
+    assert p["calls"] == n
+    assert close(p["primary_success_rate"], 1.0)
+    assert close(p["shadow_success_rate"], (n - 1) / n)
+    lat_p = sum(x["primary_latency_ms"] for x in both)
+    lat_s = sum(x["shadow_latency_ms"] for x in both)
+    if lat_p > 0:
+        assert close(p["latency_ratio"], lat_s / lat_p), (p, lat_s, lat_p)
+    else:
+        assert p["latency_ratio"] is None
+    assert close(p["cost_ratio"], sum(x["shadow_cost_usd"] for x in both) / sum(x["primary_cost_usd"] for x in both))
+    # and against hand-computed costs and similarities
+    ok_idx = [i for i in range(n) if i != 1]
+    assert close(p["cost_ratio"], sum(cost_of(SHADOW, msgs[i]) for i in ok_idx) /
+                 sum(cost_of(PRIMARY, msgs[i]) for i in ok_idx))
+    sims = [jaccard(reply_of(PRIMARY, msgs[i])["content"], reply_of(SHADOW, msgs[i])["content"]) for i in ok_idx]
+    assert close(p["mean_similarity"], sum(sims) / len(sims)), (p["mean_similarity"], sims)
+    assert close(p["mean_similarity"], sum(x["similarity"] for x in both) / len(both))
+    assert len(by_req) == n
+
+    # a range without results, and parameter checks
+    assert d.call("shadow.report", {"since": 0, "until": 1000})["pairs"] == []
+    for bad in ({"days": 0}, {"days": 1, "since": 0}, {"since": 5000, "until": 5000}, {"weeks": 2}, {"bogus": 1}):
+        H.rpc_error(d.request("shadow.report", bad), INVALID_PARAMS)
+
+
+# --------------------------------------------------------------------------- sampling rate
+
+
+def test_half_sampling_rate_over_200_requests(daemon_factory, fake):
+    d = daemon_factory(cfg_mutate=shadow_cfg(sample_rate=0.5, seed=7))
+    total = 200
+    with d.conn(timeout=10) as c:
+        for i in range(total):
+            reply = c.request("complete", {"messages": MSGS})
+            assert "error" not in reply, reply
+    shadows = H.wait_stable(lambda: n_requests(fake, SHADOW), settle=0.6, timeout=20)
+    assert 60 <= shadows <= 140, f"sample_rate 0.5 shadowed {shadows} of {total} requests"
+    assert n_requests(fake, PRIMARY) == total
+    rows = H.wait_count(lambda: H.shadow_calls(d), shadows, what="shadow call-log rows")
+    assert len(rows) == shadows
+    assert len(H.wait_count(lambda: H.shadow_results(d), shadows, what="shadow_results rows")) == shadows
+
+
+def test_no_shadow_onto_model_over_cost_ratio(daemon_factory, fake):
+    # gemini-pro is 8.3x gpt-4o-mini's price: the chain's guard keeps shadows off it as it keeps fallbacks off it
+    def chain(cfg):
+        cfg["chains"]["guarded"] = ["gpt-4o-mini", "gemini-pro", "claude-3-haiku"]
+        H.set_cost(cfg, max_cost_ratio={"guarded": 2.0})
+    d = daemon_factory(cfg_mutate=H.compose(shadow_cfg(sample_rate=1.0), chain))
+    for _ in range(3):
+        assert H.complete_ok(d, MSGS, task="guarded", shadow=True)["model_used"] == "gpt-4o-mini"
+    assert_no_more(fake, "gemini-pro", 0)
+    assert len(fake.requests()) == 3
+    # an unguarded chain is still shadowed
+    H.complete_ok(d, MSGS, task="cheap")
+    wait_requests(fake, "claude-3-haiku", 1)
