@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # make bench: measures fallbackd's own overhead. The same requests go straight to a fast local
 # nginx upstream and through fallbackd (release build); fallbackd-bench reports p50/p99 at a fixed
-# rate, the maximum rate, the ping floor and the daemon's RSS, into bench-results/report-*.md.
+# rate, the maximum rate, the ping floor, the daemon's RSS, and an outage run (one provider failing:
+# fallbackd's defaults against a second daemon running the plain waterfall), into bench-results/report-*.md.
 #
 # Extra arguments go to fallbackd-bench, e.g. `bash Tests/bench/run.sh --rate 2000 --rounds 3`.
 # BENCH_SKIP_BUILD=1 uses the release binaries already built.
-# BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs, call log).
+# BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs, call logs).
 # BENCH_PERF=PHASE samples fallbackd with `perf record -e cpu-clock -g` during one phase (through,
 # max-through, ping-max, ...) and writes a summary to bench-results/perf-PHASE-<time>.txt. perf takes
 # CPU too, so that run's numbers are a little worse.
@@ -19,6 +20,7 @@ BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fallbackd-bench.XXXXXX")
 NGINX_PID=""
 DAEMON_PID=""
+WATERFALL_PID=""
 BENCH_PID=""
 
 say() { echo "== bench: $*" >&2; }
@@ -45,6 +47,7 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pid "$BENCH_PID" TERM 2
     stop_pid "$DAEMON_PID" TERM 15
+    stop_pid "$WATERFALL_PID" TERM 15
     stop_pid "$NGINX_PID" QUIT 5
     if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then
         say "kept $TMP"
@@ -128,14 +131,16 @@ NGINX_WORKER=$(ps -o pid= --ppid "$NGINX_PID" | head -1 | tr -d ' ' || true)
 say "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$PORT (master $NGINX_PID, worker ${NGINX_WORKER:-?})"
 
 # --- fallbackd -------------------------------------------------------------------------------
-sed -e "s#@PREFIX@#$TMP#g" -e "s#@PORT@#$PORT#g" "$HERE/bench.toml.in" > "$TMP/bench.toml"
+# Two daemons on the same upstream: the measured one with fallbackd's default resilience settings,
+# and for the outage phases' comparison row the seed's plain waterfall (bench.toml + waterfall.toml.in).
+sed -e "s#@PREFIX@#$TMP#g" -e "s#@PORT@#$PORT#g" -e "s#@NAME@#bench#g" "$HERE/bench.toml.in" > "$TMP/bench.toml"
+{ sed -e "s#@PREFIX@#$TMP#g" -e "s#@PORT@#$PORT#g" -e "s#@NAME@#waterfall#g" "$HERE/bench.toml.in"
+  cat "$HERE/waterfall.toml.in"; } > "$TMP/waterfall.toml"
 "$BIN/fallbackd" --check-config "$TMP/bench.toml" >&2
-SOCKET="$TMP/bench.sock"
-"$BIN/fallbackd" --config "$TMP/bench.toml" --socket "$SOCKET" 2> "$TMP/fallbackd.log" &
-DAEMON_PID=$!
+"$BIN/fallbackd" --check-config "$TMP/waterfall.toml" >&2
 
 daemon_answers() {
-    python3 - "$SOCKET" <<'EOF'
+    python3 - "$1" <<'EOF'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(1)
@@ -150,23 +155,39 @@ while not data.endswith(b"\n"):
 sys.exit(0 if json.loads(data).get("result") == "pong" else 1)
 EOF
 }
-ready=0
-for ((i = 0; i < 300; i++)); do          # 15 s
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    if [ -S "$SOCKET" ] && daemon_answers 2>/dev/null; then ready=1; break; fi
-    sleep 0.05
-done
-if [ "$ready" != 1 ]; then
-    say "fallbackd did not answer ping on $SOCKET; its log:"
-    tail -20 "$TMP/fallbackd.log" >&2 || true
-    exit 1
-fi
-say "fallbackd pid $DAEMON_PID ready on $SOCKET"
+
+# start_daemon NAME: runs fallbackd on $TMP/NAME.toml and $TMP/NAME.sock, waits (15 s at most) for it
+# to answer ping, and sets STARTED_PID.
+start_daemon() {
+    local name=$1 socket="$TMP/$1.sock" pid i
+    "$BIN/fallbackd" --config "$TMP/$name.toml" --socket "$socket" 2> "$TMP/$name.log" &
+    pid=$!
+    STARTED_PID=$pid
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        if [ -S "$socket" ] && daemon_answers "$socket" 2>/dev/null; then
+            say "fallbackd ($name) pid $pid ready on $socket"
+            return 0
+        fi
+        sleep 0.05
+    done
+    say "fallbackd ($name) did not answer ping on $socket; its log:"
+    tail -20 "$TMP/$name.log" >&2 || true
+    return 1
+}
+
+STARTED_PID=""
+start_daemon bench || { DAEMON_PID=$STARTED_PID; exit 1; }
+DAEMON_PID=$STARTED_PID
+SOCKET="$TMP/bench.sock"
+STARTED_PID=""
+start_daemon waterfall || { WATERFALL_PID=$STARTED_PID; exit 1; }
+WATERFALL_PID=$STARTED_PID
 
 # --- measure ---------------------------------------------------------------------------------
 mkdir -p bench-results
 bench_args=(--socket "$SOCKET" --upstream "http://127.0.0.1:$PORT/v1/chat/completions" --pid "$DAEMON_PID"
-    --out bench-results)
+    --waterfall-socket "$TMP/waterfall.sock" --waterfall-pid "$WATERFALL_PID" --out bench-results)
 [ -n "${NGINX_WORKER:-}" ] && bench_args+=(--upstream-pid "$NGINX_WORKER")
 PERF_PHASE=${BENCH_PERF:-}
 if [ -n "$PERF_PHASE" ]; then
@@ -197,23 +218,37 @@ if [ -n "$PERF_PHASE" ] && [ -s "$TMP/perf.data" ]; then
 fi
 
 # --- stop ------------------------------------------------------------------------------------
-daemon_status=0
-kill -TERM "$DAEMON_PID" 2>/dev/null || true
-for ((i = 0; i < 300; i++)); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
-if kill -0 "$DAEMON_PID" 2>/dev/null; then
-    say "fallbackd did not exit within 15 s of SIGTERM"
-    daemon_status=1
-else
-    wait "$DAEMON_PID" || daemon_status=$?
-    DAEMON_PID=""
-    [ "$daemon_status" = 0 ] || say "fallbackd exited with status $daemon_status after SIGTERM"
-fi
-if [ -s "$TMP/fallbackd.log" ]; then
-    say "fallbackd log (warnings and above), last lines:"
-    tail -10 "$TMP/fallbackd.log" >&2
-fi
-if command -v sqlite3 >/dev/null && [ -f "$TMP/bench-calls.sqlite" ]; then
-    say "call log rows written: $(sqlite3 "$TMP/bench-calls.sqlite" 'select count(*) from model_calls' 2>/dev/null || echo '?')"
+# stop_daemon NAME PID: SIGTERM, 15 s to exit; sets STOP_STATUS (its exit status; 1 when it did not exit).
+stop_daemon() {
+    local name=$1 pid=$2 i
+    STOP_STATUS=0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "fallbackd ($name) did not exit within 15 s of SIGTERM"
+        STOP_STATUS=1
+        return
+    fi
+    wait "$pid" || STOP_STATUS=$?
+    [ "$STOP_STATUS" = 0 ] || say "fallbackd ($name) exited with status $STOP_STATUS after SIGTERM"
+}
+stop_daemon bench "$DAEMON_PID"
+daemon_status=$STOP_STATUS
+kill -0 "$DAEMON_PID" 2>/dev/null || DAEMON_PID=""        # one still running is left to the trap
+stop_daemon waterfall "$WATERFALL_PID"
+[ "$daemon_status" != 0 ] || daemon_status=$STOP_STATUS
+kill -0 "$WATERFALL_PID" 2>/dev/null || WATERFALL_PID=""
+for name in bench waterfall; do
+    if [ -s "$TMP/$name.log" ]; then
+        say "fallbackd ($name) log (warnings and above), last lines:"
+        tail -5 "$TMP/$name.log" >&2
+    fi
+done
+if command -v sqlite3 >/dev/null; then
+    for name in bench waterfall; do
+        [ -f "$TMP/$name-calls.sqlite" ] || continue
+        say "call log rows written ($name): $(sqlite3 "$TMP/$name-calls.sqlite" 'select count(*) from model_calls' 2>/dev/null || echo '?')"
+    done
 fi
 if [ "$status" = 124 ]; then say "fallbackd-bench timed out after ${BENCH_TIMEOUT}s"; fi
 [ "$status" = 0 ] || exit "$status"
