@@ -3,8 +3,9 @@ import FallbackRPC
 import NIOHTTP1
 
 /// OpenAI Chat Completions (`POST {base}/chat/completions`), also used for `openai-compatible`
-/// servers (vLLM, Ollama, LiteLLM...), where the key is optional: without one no
-/// `Authorization` header is sent.
+/// servers (vLLM, Ollama, Groq, Together, Azure...), where the key is optional: without one no
+/// key header is sent. Azure-style deployments set `authHeader` (`api-key`) and `query`
+/// (`api-version=...`) with the deployment's URL as the base.
 public struct OpenAIAdapter: ProviderAdapter {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
@@ -25,7 +26,11 @@ public struct OpenAIAdapter: ProviderAdapter {
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()
         if let key = settings.apiKey, !key.isEmpty {
-            headers.add(name: "authorization", value: "Bearer " + key.reveal())
+            if let header = settings.authHeader {
+                headers.add(name: header, value: key.reveal())
+            } else {
+                headers.add(name: "authorization", value: "Bearer " + key.reveal())
+            }
         }
         var messages = JSON.emptyArray
         for message in request.messages {
@@ -37,7 +42,8 @@ public struct OpenAIAdapter: ProviderAdapter {
             "max_tokens": .int(request.maxTokens),
             "temperature": .double(request.temperature),
         ]
-        return ProviderHTTPRequest(url: settings.baseURL + "/chat/completions", headers: headers, body: body)
+        let query = settings.query.map { "?" + $0 } ?? ""
+        return ProviderHTTPRequest(url: settings.baseURL + "/chat/completions" + query, headers: headers, body: body)
     }
 
     /// Reads a reply: `choices[0].message.content`, `usage`, `finish_reason`; errors are classified.

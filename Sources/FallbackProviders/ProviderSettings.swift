@@ -74,6 +74,11 @@ public struct ProviderSettings: Sendable {
     public var timeoutMs: Int64
     /// The `anthropic-version` header (Anthropic only).
     public var anthropicVersion: String
+    /// OpenAI-style providers: the header that carries the key. `nil` sends `Authorization: Bearer KEY`;
+    /// a name (Azure's `api-key`) sends the bare key in that header.
+    public var authHeader: String?
+    /// OpenAI-style providers: a query string added to every request URL (Azure's `api-version=...`).
+    public var query: String?
     /// The behaviour of a `simulated` provider; `nil` uses ``SimulationSettings/init()``'s defaults.
     public var simulation: SimulationSettings?
 
@@ -98,6 +103,8 @@ public struct ProviderSettings: Sendable {
         self.connectTimeoutMs = connectTimeoutMs
         self.timeoutMs = timeoutMs
         self.anthropicVersion = anthropicVersion
+        self.authHeader = nil
+        self.query = nil
         self.simulation = simulation
     }
 }

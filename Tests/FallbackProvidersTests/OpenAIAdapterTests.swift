@@ -21,6 +21,17 @@ import Testing
         #expect(call.body.serialized.contains("\"temperature\":0.7"))
     }
 
+    @Test func azureStyleKeyHeaderAndQuery() {
+        var settings = testSettings(
+            .openaiCompatible, baseURL: "https://example.openai.azure.com/openai/deployments/gpt-4o")
+        settings.authHeader = "api-key"
+        settings.query = "api-version=2024-06-01"
+        let call = OpenAIAdapter.makeRequest(testRequest(conversation), settings: settings)
+        #expect(call.url == "https://example.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01")
+        #expect(call.headers.first(name: "api-key") == secretKey.reveal())
+        #expect(call.headers.first(name: "authorization") == nil)
+    }
+
     @Test func compatibleWithoutKeySendsNoAuthorization() {
         let settings = testSettings(.openaiCompatible, key: nil, baseURL: "http://localhost:8000/v1/")
         let call = OpenAIAdapter.makeRequest(testRequest(conversation), settings: settings)

@@ -23,10 +23,25 @@ enum ProviderConfigParser {
         var version = ProviderSettings.defaultAnthropicVersion
         if kind == .anthropic { version = try reader.string("anthropic_version") ?? version }
         let simulation = kind == .simulated ? try parseSimulation(&reader) : nil
-        return ProviderSettings(
+        var settings = ProviderSettings(
             name: name, kind: kind, baseURL: baseURL, apiKey: apiKey, connectTimeoutMs: connect,
             timeoutMs: timeout, anthropicVersion: version, simulation: simulation
         )
+        if kind == .openai || kind == .openaiCompatible {
+            if let header = try reader.string("auth_header") {
+                guard !header.isEmpty, header.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
+                    throw ConfigError(key: reader.key("auth_header"), "must be an HTTP header name such as \"api-key\"")
+                }
+                settings.authHeader = header.lowercased() == "authorization" ? nil : header
+            }
+            if let query = try reader.string("query") {
+                guard !query.isEmpty, !query.hasPrefix("?"), !query.contains(" "), !query.contains("#") else {
+                    throw ConfigError(key: reader.key("query"), "must be a query string without '?', e.g. \"api-version=2024-06-01\"")
+                }
+                settings.query = query
+            }
+        }
+        return settings
     }
 
     /// The key from `api_key_env` or `api_key_file`. A source is required where the kind needs a key;
