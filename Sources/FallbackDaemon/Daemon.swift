@@ -57,7 +57,8 @@ public struct Daemon {
         let gate = InFlightGate(maxInFlight: config.maxInFlight)
         let connections = ConnectionRegistry()
         let methods = DaemonMethods(
-            router: router, resilience: resilience, budgets: budgets, shadows: shadows, config: config, socketPath: socketPath, gate: gate, registry: connections,
+            service: CompletionService(router: router, budgets: budgets, shadows: shadows, clock: clock),
+            resilience: resilience, config: config, socketPath: socketPath, gate: gate, registry: connections,
             callLog: callLog, clock: clock, startedAt: clock.now()
         )
         let logger = self.logger

@@ -9,10 +9,8 @@ import Synchronization
 
 /// The method table: `ping`, `status`, `models`, `chains`, `complete`.
 struct DaemonMethods: Sendable {
-    let router: Router
+    let service: CompletionService
     let resilience: Resilience
-    let budgets: BudgetLedger
-    let shadows: ShadowRunner?
     let config: DaemonConfig
     let socketPath: String
     let gate: InFlightGate
@@ -32,12 +30,11 @@ struct DaemonMethods: Sendable {
         let chains = chainsJSON()
         table.register("chains", .immediate { _ in .success(chains) })
         table.register("status", .immediate { _ in .success(status()) })
-        let router = self.router
+        let service = self.service
+        let router = service.router
         let pool = config.pool
         let ids = requestIDs
         let clock = self.clock
-        let budgets = self.budgets
-        let shadows = self.shadows
         CostMethods(databasePath: config.databasePath, callLog: callLog, clock: clock).register(in: &table)
         ResilienceMethods(
             router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
@@ -50,16 +47,13 @@ struct DaemonMethods: Sendable {
                 if case .failure(let error) = parsed { return .failure(error) }
                 return .failure(.internalError("unreachable"))
             }
-            let start = clock.now()
-            if let refusal = budgets.check(task: request.task, at: start) {
+            switch await service.complete(request) {
+            case .success(let result):
+                return .success(ResultEncoding.result(result, clock: clock))
+            case .failure(.budget(let refusal)):
                 return .failure(ResultEncoding.budgetError(refusal, clock: clock))
-            }
-            let shadow = shadows?.begin(request, plan: router.plan(for: request, at: start), pool: pool)
-            let outcome = await router.execute(request)
-            shadow?.finish(outcome)
-            switch outcome {
-            case .success(let result): return .success(ResultEncoding.result(result, clock: clock))
-            case .failure(let failure): return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs, clock: clock))
+            case .failure(.route(let failure)):
+                return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs, clock: clock))
             }
         })
         return table
