@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// Anthropic Messages API (`POST {base}/messages`) with `x-api-key` and `anthropic-version`.
 /// System messages go to the top-level `system` field; the rest keep their order.
-public struct AnthropicAdapter: ProviderAdapter {
+public struct AnthropicAdapter: ProviderAdapter, WireFormat {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
 
@@ -17,10 +17,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     }
 
     public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
-        let settings = settings
-        return await exchange.run(
-            request, build: { Self.makeRequest($0, settings: settings) },
-            parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1) })
+        await exchange.run(request, format: Self.self)
     }
 
     /// The HTTP call: `{model, max_tokens, temperature, system?, messages}`.

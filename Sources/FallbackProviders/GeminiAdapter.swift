@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Google Gemini (`POST {base}/models/{model_id}:generateContent`). The key goes in the
 /// `x-goog-api-key` header, never in the URL. Assistant turns become role `model`;
 /// system messages become `systemInstruction`.
-public struct GeminiAdapter: ProviderAdapter {
+public struct GeminiAdapter: ProviderAdapter, WireFormat {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
 
@@ -20,10 +20,7 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
-        let settings = settings
-        return await exchange.run(
-            request, build: { Self.makeRequest($0, settings: settings) },
-            parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1) })
+        await exchange.run(request, format: Self.self)
     }
 
     /// The HTTP call: `{contents, systemInstruction?, generationConfig: {maxOutputTokens, temperature}}`.

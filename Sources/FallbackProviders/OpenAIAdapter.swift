@@ -6,7 +6,7 @@ import NIOHTTP1
 /// servers (vLLM, Ollama, Groq, Together, Azure...), where the key is optional: without one no
 /// key header is sent. Azure-style deployments set `authHeader` (`api-key`) and `query`
 /// (`api-version=...`) with the deployment's URL as the base.
-public struct OpenAIAdapter: ProviderAdapter {
+public struct OpenAIAdapter: ProviderAdapter, WireFormat {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
 
@@ -16,10 +16,7 @@ public struct OpenAIAdapter: ProviderAdapter {
     }
 
     public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
-        let settings = settings
-        return await exchange.run(
-            request, build: { Self.makeRequest($0, settings: settings) },
-            parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1) })
+        await exchange.run(request, format: Self.self)
     }
 
     /// The HTTP call for `request`: `{model, messages, max_tokens, temperature}` with a Bearer key.

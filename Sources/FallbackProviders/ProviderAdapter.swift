@@ -33,6 +33,14 @@ public struct ProviderHTTPRequest: Sendable {
 }
 
 /// The part of an HTTP adapter that is not about its wire format: deadline, sending, dispatch.
+/// How one provider's API looks on the wire: the request it takes and how its reply reads.
+/// Adapters conform; the shared exchange does the deadline, the transport and the error handling.
+protocol WireFormat {
+    static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest
+    static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64)
+        -> Result<ProviderResponse, ProviderFailure>
+}
+
 struct HTTPExchange: Sendable {
     let settings: ProviderSettings
     let transport: HTTPTransport
@@ -43,6 +51,14 @@ struct HTTPExchange: Sendable {
         let timeout = request.model.timeoutMs ?? settings.timeoutMs
         guard timeout > 0 else { return request.deadline }
         return min(request.deadline, now.adding(millis: timeout))
+    }
+
+    /// One call in `format`'s wire shape.
+    func run<Format: WireFormat>(_ request: ProviderRequest, format: Format.Type) async -> Result<ProviderResponse, ProviderFailure> {
+        let settings = settings
+        return await run(
+            request, build: { Format.makeRequest($0, settings: settings) },
+            parse: { Format.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1) })
     }
 
     /// Sends `call` and hands a reply to `parse`; transport failures are returned as they are.

@@ -11,7 +11,22 @@ from fakes_common import BASE_PATHS
 from fakes_server import make_server
 
 
-class FakeProviders:
+class _Addresses:
+    """The URLs a fake server answers on; needs `host` and `port`."""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def base_url(self, kind: str) -> str:
+        """openai | openai-compatible (or compat) | anthropic | gemini -> base_url for the daemon's config."""
+        try:
+            return self.url + BASE_PATHS[kind]
+        except KeyError:
+            raise ValueError(f"unknown provider kind {kind!r}") from None
+
+
+class FakeProviders(_Addresses):
     """An in-process fake provider server on a background thread."""
 
     def __init__(self, host="127.0.0.1", port=0, verbose=False):
@@ -24,16 +39,6 @@ class FakeProviders:
         self._thread.start()
         self._stopped = False
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def base_url(self, kind: str) -> str:
-        """openai | openai-compatible (or compat) | anthropic | gemini -> base_url for the daemon's config."""
-        try:
-            return self.url + BASE_PATHS[kind]
-        except KeyError:
-            raise ValueError(f"unknown provider kind {kind!r}") from None
 
     def script(self, model: str, steps=(), then="ok"):
         self._state.set_script(model, list(steps), then)
@@ -76,7 +81,7 @@ def start_fake_providers(host="127.0.0.1", port=0, verbose=False) -> FakeProvide
     return FakeProviders(host, port, verbose)
 
 
-class RemoteFakeProviders:
+class RemoteFakeProviders(_Addresses):
     """The FakeProviders API over the control routes of a server run as a script."""
 
     def __init__(self, port: int, host="127.0.0.1", timeout=10.0):
@@ -84,15 +89,6 @@ class RemoteFakeProviders:
         self.port = port
         self.timeout = timeout
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def base_url(self, kind: str) -> str:
-        try:
-            return self.url + BASE_PATHS[kind]
-        except KeyError:
-            raise ValueError(f"unknown provider kind {kind!r}") from None
 
     def _call(self, method, path, obj=None):
         data = None if obj is None else json.dumps(obj).encode()
