@@ -6,6 +6,9 @@ public final class InFlightGate: Sendable {
         var inFlight = 0
         var draining = false
         var admitted = 0
+        /// Callers of `waitUntilIdle`, resumed when `inFlight` reaches zero or they are cancelled.
+        var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
     }
 
     public let maxInFlight: Int
@@ -34,7 +37,13 @@ public final class InFlightGate: Sendable {
     }
 
     public func leave() {
-        state.withLock { $0.inFlight = max(0, $0.inFlight - 1) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight = max(0, state.inFlight - 1)
+            guard state.inFlight == 0, !state.idleWaiters.isEmpty else { return [] }
+            defer { state.idleWaiters = [:] }
+            return Array(state.idleWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     public var inFlight: Int { state.withLock { $0.inFlight } }
@@ -45,5 +54,26 @@ public final class InFlightGate: Sendable {
     /// Refuses every request from now on; those in flight go on.
     public func startDraining() {
         state.withLock { $0.draining = true }
+    }
+
+    /// Returns once no request is in flight (at once when none is), or when the waiting task is
+    /// cancelled: race it against a timer to bound the wait.
+    public func waitUntilIdle() async {
+        let ticket = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.inFlight == 0 || Task.isCancelled { return true }
+                    state.idleWaiters[ticket] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: ticket) }?.resume()
+        }
     }
 }

@@ -1,8 +1,9 @@
 /// Runs the requests of one line against the method table.
 ///
-/// Immediate methods are answered synchronously; deferred ones run as tasks admitted by the
-/// gate, and their reply goes to `deliver` when done. A batch with a deferred member answers
-/// as one array once every member is done, as the spec asks.
+/// Immediate methods are answered synchronously. A deferred one is admitted by the gate here and
+/// handed back as work for the caller to run (the daemon runs it in its connection's task group,
+/// so a client that leaves cancels it); the work leaves the gate when done and returns the reply.
+/// A batch with a deferred member answers as one array once every member is done, as the spec asks.
 public struct RPCDispatcher: Sendable {
     public let methods: RPCMethodTable
     public let gate: InFlightGate
@@ -13,27 +14,29 @@ public struct RPCDispatcher: Sendable {
     }
 
     /// What to do with a line right away.
-    public enum Outcome {
+    public enum Outcome: Sendable {
         /// Write this reply now.
         case reply(JSON)
         /// Nothing to write (notifications only).
         case none
-        /// A task will call `deliver` exactly once.
-        case deferred
+        /// Run this work; it returns the reply to write (`nil`: nothing to write).
+        case deferred(RPCWork)
     }
 
-    public func handle(_ line: UnsafeRawBufferPointer, deliver: @escaping @Sendable (JSON?) -> Void) -> Outcome {
+    /// Decodes `line` and answers it or hands back its work. `notify` sends a notification line on
+    /// the caller's connection (streamed deltas); it must keep the order of calls.
+    public func handle(_ line: UnsafeRawBufferPointer, notify: @escaping @Sendable (JSON) -> Void = { _ in }) -> Outcome {
         switch RPCEnvelope.decode(line) {
         case .unanswerable(let error):
             return .reply(RPCResponse.failure(id: .null, error: error))
         case .single(let item):
-            return handleSingle(item, deliver: deliver)
+            return handleSingle(item, notify: notify)
         case .batch(let items):
-            return handleBatch(items, deliver: deliver)
+            return handleBatch(items)
         }
     }
 
-    private func handleSingle(_ item: RPCItem, deliver: @escaping @Sendable (JSON?) -> Void) -> Outcome {
+    private func handleSingle(_ item: RPCItem, notify: @escaping @Sendable (JSON) -> Void) -> Outcome {
         switch item {
         case .invalid(let error, let id):
             return .reply(RPCResponse.failure(id: id, error: error))
@@ -46,20 +49,20 @@ public struct RPCDispatcher: Sendable {
             case .deferred(let run):
                 if let refusal = gate.enter() { return wrap(RPCResponse.reply(to: request, .failure(refusal))) }
                 let gate = self.gate
-                Task {
-                    let outcome = await run(request.params)
+                let context = RPCCallContext(id: request.id, send: notify)
+                return .deferred(RPCWork(gate: gate, admitted: 1) {
+                    let outcome = await run(request.params, context)
                     gate.leave()
-                    deliver(RPCResponse.reply(to: request, outcome))
-                }
-                return .deferred
+                    return RPCResponse.reply(to: request, outcome)
+                })
             }
         }
     }
 
-    private func handleBatch(_ items: [RPCItem], deliver: @escaping @Sendable (JSON?) -> Void) -> Outcome {
+    private func handleBatch(_ items: [RPCItem]) -> Outcome {
         // Answer what can be answered now; collect the deferred members to run together.
         var replies: [JSON?] = Array(repeating: nil, count: items.count)
-        var pending: [(index: Int, request: RPCRequest, run: @Sendable (JSON?) async -> Result<JSON, RPCError>)] = []
+        var pending: [(index: Int, request: RPCRequest, run: @Sendable (JSON?, RPCCallContext) async -> Result<JSON, RPCError>)] = []
         for (index, item) in items.enumerated() {
             if case .request(let request) = item, case .deferred(let run) = methods[request.method] {
                 if let refusal = gate.enter() {
@@ -69,7 +72,7 @@ public struct RPCDispatcher: Sendable {
                 }
                 continue
             }
-            if case .reply(let reply) = handleSingle(item, deliver: { _ in }) { replies[index] = reply }
+            if case .reply(let reply) = handleSingle(item, notify: { _ in }) { replies[index] = reply }
         }
         guard !pending.isEmpty else {
             let answered = replies.compactMap { $0 }
@@ -78,12 +81,13 @@ public struct RPCDispatcher: Sendable {
         let gate = self.gate
         let immediate = replies
         let work = pending
-        Task {
+        return .deferred(RPCWork(gate: gate, admitted: work.count) {
             var all = immediate
             await withTaskGroup(of: (Int, JSON?).self) { group in
                 for member in work {
                     group.addTask {
-                        let outcome = await member.run(member.request.params)
+                        // Batch members answer in one array: nothing streams ahead of it.
+                        let outcome = await member.run(member.request.params, .silent(id: member.request.id))
                         gate.leave()
                         return (member.index, RPCResponse.reply(to: member.request, outcome))
                     }
@@ -91,12 +95,32 @@ public struct RPCDispatcher: Sendable {
                 for await (index, reply) in group { all[index] = reply }
             }
             let answered = all.compactMap { $0 }
-            deliver(answered.isEmpty ? nil : .array(answered))
-        }
-        return .deferred
+            return answered.isEmpty ? nil : .array(answered)
+        })
     }
 
     private func wrap(_ reply: JSON?) -> Outcome {
         reply.map { .reply($0) } ?? .none
+    }
+}
+
+/// A deferred request's work, admitted by the gate: run it once; it leaves the gate when done.
+public struct RPCWork: Sendable {
+    private let gate: InFlightGate
+    private let admitted: Int
+    private let body: @Sendable () async -> JSON?
+
+    init(gate: InFlightGate, admitted: Int, _ body: @escaping @Sendable () async -> JSON?) {
+        self.gate = gate
+        self.admitted = admitted
+        self.body = body
+    }
+
+    /// Runs the method and returns the reply to write (`nil` for notifications).
+    public func run() async -> JSON? { await body() }
+
+    /// The work will never run (its connection is gone): gives its places in the gate back.
+    public func abandon() {
+        for _ in 0..<admitted { gate.leave() }
     }
 }

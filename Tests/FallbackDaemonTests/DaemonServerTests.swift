@@ -6,11 +6,25 @@ import Testing
 
 @Suite("daemon over a real Unix socket")
 struct DaemonServerTests {
+    /// Polls `status` until `in_flight` satisfies `condition`; generous bound, never a timing assertion.
+    private func waitForInFlight(_ harness: DaemonHarness, _ condition: (Int) -> Bool) async throws -> Int {
+        let observer = try harness.connect()
+        var last = -1
+        for attempt in 0..<6_000 {
+            last = try await observer.call("status", id: attempt)["result"]?["in_flight"]?.intValue ?? -1
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return last
+    }
+
     @Test("1,000 requests in flight across 100 connections are each answered exactly once")
     func thousandInFlight() async throws {
-        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 1500))
+        // Slow calls last until the test releases them: all 1,000 are provably in flight at once.
+        let clock = HeldClock()
+        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 5_000), clock: clock)
         defer { harness.cleanUp() }
-        let sockets = try (0..<100).map { _ in try harness.connect(timeoutMs: 20_000) }
+        let sockets = try (0..<100).map { _ in try harness.connect(timeoutMs: 120_000) }
         for (connection, socket) in sockets.enumerated() {
             var batch = ""
             for slot in 0..<10 {
@@ -18,14 +32,8 @@ struct DaemonServerTests {
             }
             try socket.send(batch)
         }
-        // All 1,000 must be admitted and running at once before any finishes.
-        let observer = try harness.connect()
-        var peak = 0
-        for attempt in 0..<200 where peak < 1000 {
-            peak = max(peak, try await observer.call("status", id: attempt)["result"]?["in_flight"]?.intValue ?? 0)
-            if peak < 1000 { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        #expect(peak == 1000)
+        #expect(try await waitForInFlight(harness) { $0 == 1000 } == 1000)
+        clock.release()
         var seen: Set<Int> = []
         for (connection, socket) in sockets.enumerated() {
             for _ in 0..<10 {
@@ -42,7 +50,8 @@ struct DaemonServerTests {
 
     @Test("a fast reply overtakes a slow one on the same connection")
     func pipelinedRepliesOvertake() async throws {
-        let harness = try await DaemonHarness()
+        let clock = HeldClock()
+        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 5_000), clock: clock)
         defer { harness.cleanUp() }
         let socket = try harness.connect()
         try socket.send(
@@ -50,6 +59,7 @@ struct DaemonServerTests {
                 + #"{"jsonrpc":"2.0","id":2,"method":"ping"}"# + "\n"
         )
         #expect(try await socket.readReply()["id"]?.intValue == 2)
+        clock.release()
         let slow = try await socket.readReply()
         #expect(slow["id"]?.intValue == 1)
         #expect(slow["result"]?["model_used"]?.stringValue == "slow")
@@ -109,24 +119,28 @@ struct DaemonServerTests {
         await harness.stop()
     }
 
-    @Test("a client that vanishes mid-request does not hurt the daemon, and its attempt is logged")
+    @Test("a client that vanishes mid-request cancels it: the slot frees, the attempt is logged as cancelled")
     func clientVanishes() async throws {
-        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 200))
+        // The slow call would never end by itself: only the client leaving can end it.
+        let clock = HeldClock()
+        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 5_000), clock: clock)
         defer { harness.cleanUp() }
         do {
             let socket = try harness.connect()
             try socket.request(DaemonHarness.completeRequest(id: 1, task: "slow", content: "vanishing client"))
+            // The attempt is under way: the slow provider sleeps on the held clock.
+            for _ in 0..<6_000 where clock.heldCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(clock.heldCount == 1)
         }
+        #expect(try await waitForInFlight(harness) { $0 == 0 } == 0, "the request left the gate when its client left")
         let other = try harness.connect()
         #expect(try await other.call("ping")["result"]?.stringValue == "pong")
-        // The abandoned request still completes inside the daemon; wait for it to leave the gate.
-        for attempt in 0..<200 {
-            if try await other.call("status", id: attempt)["result"]?["in_flight"]?.intValue == 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
         #expect(await harness.stop() == nil)
         let reader = try CallLogReader(path: harness.databasePath)
-        #expect(try reader.recent(limit: 10).contains { $0.modelName == "slow" && $0.success })
+        let slow = try reader.recent(limit: 10).filter { $0.modelName == "slow" }
+        #expect(slow.count == 1)
+        #expect(slow.first?.success == false)
+        #expect(slow.first?.errorType == "cancelled")
         reader.close()
     }
 
@@ -144,31 +158,29 @@ struct DaemonServerTests {
 
     @Test("shutdown lets in-flight requests finish, refuses new ones with -32000, removes the socket")
     func gracefulDrain() async throws {
-        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 400))
+        let clock = HeldClock()
+        let harness = try await DaemonHarness(configText: DaemonHarness.config(slowMs: 5_000), clock: clock)
         defer { harness.cleanUp() }
         let socket = try harness.connect()
         try socket.request(DaemonHarness.completeRequest(id: 1, task: "slow"))
-        var observed = 0
-        for attempt in 0..<100 where observed == 0 {
-            observed = try await harness.connect().call("status", id: attempt)["result"]?["in_flight"]?.intValue ?? 0
-        }
-        #expect(observed == 1)
+        #expect(try await waitForInFlight(harness) { $0 == 1 } == 1)
         let stopping = Task { await harness.stop() }
         var refused: JSON?
-        for attempt in 0..<200 {
+        for attempt in 0..<6_000 {
             try socket.request(DaemonHarness.completeRequest(id: 100 + attempt))
             let reply = try await socket.readReply()
-            if reply["id"]?.intValue == 1 {
-                #expect(reply["result"]?["model_used"]?.stringValue == "slow")
-                continue
-            }
             if reply["error"]?["code"]?.intValue == -32000 {
                 refused = reply
                 break
             }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(10))
         }
         #expect(refused != nil, "requests during the drain must get -32000")
+        // The slow request is still running inside the drain; it ends when released and is answered.
+        clock.release()
+        let slow = try await socket.readReply()
+        #expect(slow["id"]?.intValue == 1)
+        #expect(slow["result"]?["model_used"]?.stringValue == "slow")
         #expect(await stopping.value == nil)
         #expect(!FileManager.default.fileExists(atPath: harness.socketPath))
     }

@@ -11,20 +11,24 @@ struct DeferredDispatchTests {
     static func table(latch: Latch = Latch(), secondDone: Latch = Latch()) -> RPCMethodTable {
         var table = RPCMethodTable()
         table.register("ping", .immediate { _ in .success("pong") })
-        table.register("echo", .deferred { params in .success(params ?? .null) })
-        table.register("held", .deferred { params in
+        table.register("echo", .deferred { params, _ in .success(params ?? .null) })
+        table.register("held", .deferred { params, _ in
             await latch.wait()
             return .success(params ?? .null)
         })
-        table.register("first", .deferred { _ in
+        table.register("first", .deferred { _, _ in
             await secondDone.wait()
             return .success("first")
         })
-        table.register("second", .deferred { _ in
+        table.register("second", .deferred { _, _ in
             secondDone.open()
             return .success("second")
         })
-        table.register("fail", .deferred { _ in .failure(.internalError("nope")) })
+        table.register("fail", .deferred { _, _ in .failure(.internalError("nope")) })
+        table.register("chatty", .deferred { params, context in
+            for index in 0..<3 { context.notify("chatty.delta", params: ["n": .int(index)]) }
+            return .success(params ?? .null)
+        })
         return table
     }
 
@@ -156,5 +160,37 @@ struct DeferredDispatchTests {
         latch.open()
         #expect(try #require(await held.next() ?? nil)["id"]?.stringValue == "h")
         #expect(gate.inFlight == 0)
+    }
+
+    @Test("a deferred method's notifications go out through notify, in order, before its reply")
+    func notificationsBeforeReply() async throws {
+        let dispatcher = RPCDispatcher(methods: Self.table(), gate: InFlightGate(maxInFlight: 4))
+        let lines = Mailbox()
+        let outcome = dispatcher.handle(
+            #"{"jsonrpc":"2.0","method":"chatty","params":{"k":1},"id":9}"#, deliver: lines.deliver, notify: lines.deliver)
+        #expect(outcome.isDeferred)
+        for index in 0..<3 {
+            let note = try #require(await lines.next() ?? nil)
+            #expect(note == (try json(#"{"jsonrpc":"2.0","method":"chatty.delta","params":{"n":\#(index)}}"#)))
+        }
+        #expect(try #require(await lines.next() ?? nil)["id"]?.intValue == 9)
+        // A notification request gets no notifications either, and batch members stream nothing.
+        let quiet = Mailbox()
+        _ = dispatcher.handle(#"{"jsonrpc":"2.0","method":"chatty"}"#, deliver: quiet.deliver, notify: quiet.deliver)
+        _ = await quiet.next()
+        let batch = dispatcher.handle(#"[{"jsonrpc":"2.0","method":"chatty","id":1}]"#, deliver: quiet.deliver, notify: quiet.deliver)
+        #expect(batch.isDeferred)
+        let array = try #require(await quiet.next() ?? nil)
+        #expect(array.arrayValue?.count == 1)
+        #expect(quiet.count == 2, "one nil delivery for the notification, one array for the batch, no notifications")
+    }
+
+    @Test("registering a method twice stops the process at start-up")
+    func duplicateRegistration() async {
+        await #expect(processExitsWith: .failure) {
+            var table = RPCMethodTable()
+            table.register("ping", .immediate { _ in .success("pong") })
+            table.register("ping", .immediate { _ in .success("again") })
+        }
     }
 }

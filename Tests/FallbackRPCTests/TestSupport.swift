@@ -14,10 +14,18 @@ func json(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) thr
 }
 
 extension RPCDispatcher {
-    /// Runs one line given as text.
-    func handle(_ text: String, deliver: @escaping @Sendable (JSON?) -> Void = { _ in }) -> Outcome {
+    /// Runs one line given as text; deferred work runs on a task of its own (the daemon runs it in
+    /// the connection's task group) and its reply goes to `deliver`.
+    func handle(
+        _ text: String, deliver: @escaping @Sendable (JSON?) -> Void = { _ in },
+        notify: @escaping @Sendable (JSON) -> Void = { _ in }
+    ) -> Outcome {
         var text = text
-        return text.withUTF8 { handle(UnsafeRawBufferPointer($0), deliver: deliver) }
+        let outcome = text.withUTF8 { handle(UnsafeRawBufferPointer($0), notify: notify) }
+        if case .deferred(let work) = outcome {
+            Task { deliver(await work.run()) }
+        }
+        return outcome
     }
 }
 

@@ -20,8 +20,8 @@ struct CostMethods: Sendable {
     }
 
     func register(in table: inout RPCMethodTable) {
-        table.register("cost.report", .deferred { await costReport($0) })
-        table.register("shadow.report", .deferred { await shadowReport($0) })
+        table.register("cost.report", .deferred { params, _ in await costReport(params) })
+        table.register("shadow.report", .deferred { params, _ in await shadowReport(params) })
     }
 
     /// The period asked for: `days` back from now (default 7), or `since`/`until` in unix millis.

@@ -39,7 +39,7 @@ struct DaemonMethods: Sendable {
         ResilienceMethods(
             router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
         ).register(in: &table)
-        table.register("complete", .deferred { params in
+        table.register("complete", .deferred { params, _ in
             let parsed = Result { () throws(RPCError) -> CompletionRequest in
                 try CompleteParams.parse(params, pool: pool, requestID: ids.next())
             }

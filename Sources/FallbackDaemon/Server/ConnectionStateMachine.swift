@@ -72,4 +72,9 @@ struct ConnectionStateMachine {
         if case .open = state { return true }
         return false
     }
+
+    /// Whether lines owed to the client (notifications, replies) are still written.
+    var isWriting: Bool {
+        state != .closed
+    }
 }

@@ -1,11 +1,13 @@
 import FallbackRPC
 import Logging
 import NIOCore
+import Synchronization
 
 /// One client connection: frames lines, hands them to the dispatcher, writes replies.
 ///
 /// Lives on the channel's event loop. Immediate replies are written at once and flushed when
-/// the read burst ends; deferred replies hop back to the loop when their task is done.
+/// the read burst ends; deferred requests run in the connection's worker (a task group), and
+/// their notifications and replies come back to the loop in the order they were sent.
 final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -17,6 +19,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var machine = ConnectionStateMachine()
     private var context: ChannelHandlerContext?
     private var needsFlush = false
+    private var connectionID: ConnectionRegistry.ID?
+    /// Lines from deferred work queued for the loop and not yet written.
+    private let outbox = Outbox()
 
     init(dispatcher: RPCDispatcher, maxLineBytes: Int, registry: ConnectionRegistry, logger: Logger) {
         self.dispatcher = dispatcher
@@ -30,13 +35,14 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        registry.opened(context.channel)
+        connectionID = registry.opened(context.channel)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         machine.channelClosed()
-        registry.closed(context.channel)
+        // The client left: its running requests are cancelled (their attempts are logged as such).
+        if let connectionID { registry.closed(connectionID) }
         self.context = nil
         context.fireChannelInactive()
     }
@@ -71,6 +77,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         flushIfNeeded(context: context)
+        if let connectionID { registry.inputClosed(connectionID) }
         if machine.inputClosed() == .close { context.close(promise: nil) }
     }
 
@@ -82,36 +89,68 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func handle(line: ByteBuffer, context: ChannelHandlerContext) {
-        let loop = context.eventLoop
-        let bound = NIOLoopBound(self, eventLoop: loop)
+        let send = sender(loop: context.eventLoop)
         let outcome = line.withUnsafeReadableBytes { bytes in
-            dispatcher.handle(bytes) { reply in
-                // Tasks usually finish on this connection's own loop: deliver without another hop.
-                if loop.inEventLoop {
-                    bound.value.deliver(reply)
-                } else {
-                    loop.execute { bound.value.deliver(reply) }
-                }
-            }
+            dispatcher.handle(bytes, notify: { send(.line($0)) })
         }
         switch outcome {
         case .reply(let reply):
             write(reply, context: context)
-        case .deferred:
+        case .deferred(let work):
+            guard let connectionID, let worker = registry.worker(for: connectionID),
+                worker.submit({ send(.reply(await work.run())) })
+            else {
+                // The connection's worker has ended (shutdown after the grace period): nothing will run.
+                work.abandon()
+                return
+            }
             machine.deferredStarted()
         case .none:
             break
         }
     }
 
-    private func deliver(_ reply: JSON?) {
-        let (shouldWrite, action) = machine.deferredFinished()
-        guard let context else { return }
-        if shouldWrite, let reply {
-            write(reply, context: context)
+    /// What deferred work hands back to the loop.
+    enum Delivery: Sendable {
+        /// A notification: written, the request is still running.
+        case line(JSON)
+        /// The request is done; `nil` when there is nothing to write.
+        case reply(JSON?)
+    }
+
+    /// Sends deliveries to this handler on `loop`, in the order they are made: directly when
+    /// already on the loop with nothing queued, else through the loop's queue.
+    private func sender(loop: any EventLoop) -> @Sendable (Delivery) -> Void {
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let outbox = self.outbox
+        return { delivery in
+            if loop.inEventLoop, outbox.queued.load(ordering: .acquiring) == 0 {
+                bound.value.deliver(delivery)
+                return
+            }
+            outbox.queued.add(1, ordering: .releasing)
+            loop.execute {
+                outbox.queued.subtract(1, ordering: .releasing)
+                bound.value.deliver(delivery)
+            }
         }
-        flushIfNeeded(context: context)
-        if action == .close { context.close(promise: nil) }
+    }
+
+    private func deliver(_ delivery: Delivery) {
+        switch delivery {
+        case .line(let notification):
+            guard machine.isWriting, let context else { return }
+            write(notification, context: context)
+            flushIfNeeded(context: context)
+        case .reply(let reply):
+            let (shouldWrite, action) = machine.deferredFinished()
+            guard let context else { return }
+            if shouldWrite, let reply {
+                write(reply, context: context)
+            }
+            flushIfNeeded(context: context)
+            if action == .close { context.close(promise: nil) }
+        }
     }
 
     private func write(_ reply: JSON, context: ChannelHandlerContext) {
@@ -143,4 +182,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         flushIfNeeded(context: context)
         if machine.lineTooLong() == .close { context.close(promise: nil) }
     }
+}
+
+/// Counts deliveries queued on the loop, so a direct write never overtakes a queued one.
+final class Outbox: Sendable {
+    let queued = Atomic<Int>(0)
 }

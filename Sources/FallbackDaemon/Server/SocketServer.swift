@@ -23,15 +23,11 @@ final class SocketServer: Service {
     let logger: Logger
     /// Called once the socket accepts connections.
     let onListening: @Sendable () -> Void
-    /// Background work to let finish (shadow calls) once requests are done, within the grace period.
-    let drainBackground: @Sendable (ContinuousClock.Instant) async -> Void
 
     init(
         path: String, group: any EventLoopGroup, dispatcher: RPCDispatcher, maxLineBytes: Int, graceMs: Int64,
-        registry: ConnectionRegistry, logger: Logger, onListening: @escaping @Sendable () -> Void = {},
-        drainBackground: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
+        registry: ConnectionRegistry, logger: Logger, onListening: @escaping @Sendable () -> Void = {}
     ) {
-        self.drainBackground = drainBackground
         self.path = path
         self.group = group
         self.dispatcher = dispatcher
@@ -86,20 +82,34 @@ final class SocketServer: Service {
         await drain(channel)
     }
 
-    /// Stops accepting, lets in-flight requests finish within the grace period, closes, removes the socket.
+    /// Stops accepting, lets in-flight requests finish within the grace period (then cancels them),
+    /// closes the connections and removes the socket.
     func drain(_ channel: any Channel) async {
         logger.info("shutting down: no new connections", metadata: ["server.in_flight": "\(dispatcher.gate.inFlight)"])
         try? await channel.close()
         dispatcher.gate.startDraining()
         let deadline = ContinuousClock.now + .milliseconds(graceMs)
-        while dispatcher.gate.inFlight > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(5))
+        let gate = dispatcher.gate
+        let idle = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await gate.waitUntilIdle()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
-        await drainBackground(deadline)
-        let abandoned = dispatcher.gate.inFlight
-        if abandoned > 0 {
-            logger.warning("grace period over with requests in flight", metadata: ["server.in_flight": "\(abandoned)"])
+        if !idle {
+            logger.warning("grace period over with requests in flight; cancelling them", metadata: ["server.in_flight": "\(gate.inFlight)"])
+            registry.cancelAll()
         }
+        // Every request has ended or been cancelled: wait for the connection groups to wind down,
+        // so cancelled attempts are recorded before the final flush.
+        await registry.finishAll()
         await registry.closeAll()
         unlink(path)
         logger.info("socket closed and removed", metadata: ["server.socket": "\(path)"])
