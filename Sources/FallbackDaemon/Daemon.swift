@@ -18,11 +18,14 @@ public struct Daemon {
     public var config: DaemonConfig
     public var socketPath: String
     public var logger: Logger
+    /// Time for everything the daemon decides (deadlines, breakers, simulated latency).
+    public var clock: any FallbackClock
 
-    public init(config: DaemonConfig, socketPath: String, logger: Logger) {
+    public init(config: DaemonConfig, socketPath: String, logger: Logger, clock: any FallbackClock = SystemClock()) {
         self.config = config
         self.socketPath = socketPath
         self.logger = logger
+        self.clock = clock
     }
 
     /// Runs until SIGTERM/SIGINT, `shutdown.trigger()` or cancellation, then drains, flushes and returns.
@@ -31,7 +34,7 @@ public struct Daemon {
         signal(SIGPIPE, SIG_IGN)
         for warning in config.warnings { logger.warning("\(warning)") }
 
-        let clock = SystemClock()
+        let clock = self.clock
         let group = MultiThreadedEventLoopGroup.singleton
         let callLog = try CallLog(path: config.databasePath, logger: logger)
         let transport = HTTPTransport(group: group, logger: logger)
@@ -65,14 +68,7 @@ public struct Daemon {
         let server = SocketServer(
             path: socketPath, group: group, dispatcher: RPCDispatcher(methods: methods.table(), gate: gate),
             maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: connections,
-            logger: logger, onListening: onListening,
-            drainBackground: { deadline in
-                let left = (ContinuousClock.now..<deadline).isEmpty ? 0 : Int64((deadline - ContinuousClock.now) / .milliseconds(1))
-                let stillRunning = await shadows.running.waitUntilIdle(clock: clock, until: clock.now().adding(millis: left))
-                if stillRunning > 0 {
-                    logger.warning("grace period over with shadow calls running", metadata: ["shadow.running": "\(stillRunning)"])
-                }
-            }
+            logger: logger, onListening: onListening
         )
         let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs), logger: logger) {
             let state = ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots())
@@ -80,8 +76,13 @@ public struct Daemon {
         }
         let services = ServiceGroup(
             configuration: .init(
+                // Shut down in reverse: the server drains requests, then shadows wind down, then the
+                // call log's final flush keeps everything they recorded.
                 services: [
                     .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: ShadowService(runner: shadows, graceMs: config.shutdownGraceMs, logger: logger),
+                        successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -104,9 +105,9 @@ public struct Daemon {
             stateStore.close()
             throw error
         }
-        // Shadows cut by the transport's shutdown still record their attempt: one more flush keeps them.
         await transport.shutdown()
-        _ = await shadows.running.waitUntilIdle(clock: clock, until: clock.now().adding(millis: 1_000))
+        // Normally the flusher's final flush kept everything; after a cancellation (not a graceful
+        // shutdown) attempts recorded while the services stopped together are written here.
         _ = await callLog.flush()
         await stateStore.save(
             ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots()),

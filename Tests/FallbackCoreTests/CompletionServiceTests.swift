@@ -50,6 +50,7 @@ struct CompletionServiceTests {
             }
         )
         let service = CompletionService(router: harness.router, shadows: shadows, clock: harness.clock)
+        let running = Task { await shadows.run() }
 
         let served = await service.complete(request("r1", shadow: true))
         #expect(served.success?.content == "the answer is four", "the caller's reply is the primary's, unchanged")
@@ -66,5 +67,7 @@ struct CompletionServiceTests {
         let before = harness.invoker.calls.count
         _ = await service.complete(request("r2", shadow: false))
         #expect(harness.invoker.calls.count == before + 1)
+        shadows.close()
+        await running.value
     }
 }

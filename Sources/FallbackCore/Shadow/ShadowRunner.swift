@@ -2,10 +2,11 @@ import Synchronization
 
 /// Runs sampled shadow calls on a backup model beside the caller's request.
 ///
-/// The shadow starts with the request, on its own task, so it never delays the caller's reply and
-/// never changes it; it shares the request's deadline, so it is cut there. Its attempt counts toward
-/// the shadow model's breaker and health (fresh data on backups is the point) and goes to the call
-/// log marked as shadow; once both sides are done, the comparison goes to `sink`.
+/// The shadow starts with the request, as a child of the runner's task group (``run()``, which the
+/// daemon runs as a service), so it never delays the caller's reply and never changes it; it shares
+/// the request's deadline, so it is cut there. Its attempt counts toward the shadow model's breaker
+/// and health (fresh data on backups is the point) and goes to the call log marked as shadow; once
+/// both sides are done, the comparison goes to `sink`.
 public struct ShadowRunner: Sendable {
     public let sampler: ShadowSampler
     public let invoker: any ModelInvoker
@@ -14,8 +15,8 @@ public struct ShadowRunner: Sendable {
     public let clock: any FallbackClock
     /// Receives each finished comparison (the call log's `shadow_results`).
     public let sink: @Sendable (ShadowResult) -> Void
-    /// Shadows still running, so shutdown can wait for them before the final flush.
-    public let running = ShadowTracker()
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let submit: AsyncStream<@Sendable () async -> Void>.Continuation
 
     public init(
         sampler: ShadowSampler, invoker: any ModelInvoker, recorder: any OutcomeRecorder, resilience: Resilience?,
@@ -27,6 +28,22 @@ public struct ShadowRunner: Sendable {
         self.resilience = resilience
         self.clock = clock
         self.sink = sink
+        (jobs, submit) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+    }
+
+    /// Runs every shadow as a child of one task group until ``close()`` and the last shadow ends.
+    /// Cancelling the calling task cancels the running shadows (their attempts end as cancelled).
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await job() }
+            }
+        }
+    }
+
+    /// Starts no more shadows; ``run()`` returns once the running ones end.
+    public func close() {
+        submit.finish()
     }
 
     /// Decides whether `request` gets a shadow and starts it. `plan` is the request's route: the shadow
@@ -45,16 +62,15 @@ public struct ShadowRunner: Sendable {
         {
             return nil
         }
-        var permit: BreakerPermit?
+        var acquired: BreakerPermit?
         if let resilience {
             guard case .allowed(let granted) = resilience.acquire(model, at: start) else { return nil }
-            permit = granted
+            acquired = granted
         }
+        let permit = acquired
         let (primaryOutcomes, continuation) = AsyncStream.makeStream(of: ShadowSide.self, bufferingPolicy: .bufferingNewest(1))
         let runner = self
-        running.started()
-        Task {
-            defer { runner.running.finished() }
+        let started = submit.yield {
             let shadow = await runner.call(model, request: request, permit: permit, start: start)
             var iterator = primaryOutcomes.makeAsyncIterator()
             guard let primary = await iterator.next() else { return }
@@ -68,6 +84,13 @@ public struct ShadowRunner: Sendable {
                         ? Similarity.jaccard(primary.text, shadow.text) : nil
                 )
             )
+        }
+        guard case .enqueued = started else {
+            // Closed for shutdown: give the permit back unused.
+            if let permit {
+                _ = resilience?.breakers.record(model.name, CallOutcome(success: false, errorType: .cancelled, latencyMs: 0), permit: permit, at: start)
+            }
+            return nil
         }
         return ShadowHandle(continuation: continuation)
     }
@@ -134,27 +157,5 @@ public struct ShadowHandle: Sendable {
             )
         }
         continuation.finish()
-    }
-}
-
-/// Counts running shadow tasks.
-public final class ShadowTracker: Sendable {
-    private let count = Mutex(0)
-
-    public init() {}
-
-    func started() { count.withLock { $0 += 1 } }
-    func finished() { count.withLock { $0 = max(0, $0 - 1) } }
-
-    /// Shadows still running.
-    public var running: Int { count.withLock { $0 } }
-
-    /// Waits until no shadow runs or `deadline` passes; returns how many are still running.
-    @discardableResult
-    public func waitUntilIdle(clock: any FallbackClock, until deadline: Moment) async -> Int {
-        while running > 0, clock.now() < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return running
     }
 }
