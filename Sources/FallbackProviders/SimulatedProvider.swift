@@ -31,20 +31,17 @@ public struct SimulatedProvider: ProviderAdapter {
         let plan = Self.plan(
             simulation, requestIndex: index, elapsedSeconds: elapsed, modelID: request.model.modelID,
             messages: request.messages)
-        let remainingNanos = max(0, deadline.nanos - now.nanos)
-        var sleepNanos = plan.latencyMs * 1_000_000
+        // Latency passes on the injected clock: a manual clock in tests jumps instead of waiting.
+        var wakeUp = now.adding(millis: plan.latencyMs)
         if case .failure(let failure) = plan.outcome, failure.type == .timeout {
-            sleepNanos = min(remainingNanos, sleepNanos * 5)
+            wakeUp = now.adding(millis: plan.latencyMs * 5)
         }
-        let pastDeadline = sleepNanos >= remainingNanos
-        if pastDeadline { sleepNanos = remainingNanos }
-        if sleepNanos > 0 {
-            do {
-                try await Task.sleep(nanoseconds: UInt64(sleepNanos))
-            } catch {
-                return .failure(ProviderFailure(.cancelled, message: "request cancelled"))
-            }
-        } else if Task.isCancelled {
+        let pastDeadline = wakeUp >= deadline
+        if pastDeadline { wakeUp = deadline }
+        do {
+            try Task.checkCancellation()
+            try await clock.sleep(until: wakeUp)
+        } catch {
             return .failure(ProviderFailure(.cancelled, message: "request cancelled"))
         }
         if pastDeadline, case .success = plan.outcome {

@@ -97,35 +97,41 @@ import Testing
         #expect(response.usage.outputTokens == (response.content.count + 3) / 4)
     }
 
+    @Test func latencyPassesOnTheInjectedClock() async {
+        let clock = ManualClock()
+        let sim = provider(SimulationSettings(seed: 1, latencyMs: 250), clock: clock)
+        let start = clock.now()
+        let outcome = await sim.complete(testRequest(messages, deadline: start.adding(millis: 5_000)))
+        #expect(outcome.failure == nil)
+        #expect(clock.now().millis(since: start) == 250, "the manual clock jumped by exactly the simulated latency")
+    }
+
     @Test func latencyPastDeadlineTimesOutAtTheDeadline() async {
-        let clock = SystemClock()
+        let clock = ManualClock()
         let sim = provider(SimulationSettings(seed: 1, latencyMs: 10_000), clock: clock)
-        let start = ContinuousClock.now
-        let outcome = await sim.complete(testRequest(messages, deadline: clock.now().adding(millis: 100)))
-        let elapsed = ContinuousClock.now - start
+        let start = clock.now()
+        let outcome = await sim.complete(testRequest(messages, deadline: start.adding(millis: 100)))
         #expect(outcome.failure?.type == .timeout)
-        #expect(elapsed >= .milliseconds(90) && elapsed < .seconds(2), "\(elapsed)")
+        #expect(clock.now().millis(since: start) == 100, "it gave up at the deadline, not after the latency")
     }
 
     @Test func timeoutKindSleepsFiveTimesLatency() async {
-        let clock = SystemClock()
+        let clock = ManualClock()
         let sim = provider(SimulationSettings(seed: 1, latencyMs: 20, failureRate: 1, failureKinds: [.timeout]), clock: clock)
-        let start = ContinuousClock.now
-        let outcome = await sim.complete(testRequest(messages, deadline: clock.now().adding(millis: 5_000)))
-        let elapsed = ContinuousClock.now - start
+        let start = clock.now()
+        let outcome = await sim.complete(testRequest(messages, deadline: start.adding(millis: 5_000)))
         #expect(outcome.failure?.type == .timeout)
-        #expect(elapsed >= .milliseconds(95) && elapsed < .seconds(2), "\(elapsed)")
+        #expect(clock.now().millis(since: start) == 100)
     }
 
     @Test func cancellationEndsTheSleep() async {
-        let clock = SystemClock()
+        let clock = HeldClock()
         let sim = provider(SimulationSettings(seed: 1, latencyMs: 20_000), clock: clock)
         let request = testRequest(messages, deadline: clock.now().adding(millis: 60_000))
-        let start = ContinuousClock.now
         let task = Task { await sim.complete(request) }
-        try? await Task.sleep(for: .milliseconds(50))
+        await clock.sleeping.wait()
         task.cancel()
+        // A HeldClock never wakes a sleeper by itself: only cancellation can end this call.
         #expect(await task.value.failure?.type == .cancelled)
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 }

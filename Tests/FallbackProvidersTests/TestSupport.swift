@@ -1,6 +1,7 @@
 import FallbackCore
 import FallbackRPC
 import NIOHTTP1
+import Synchronization
 
 @testable import FallbackProviders
 
@@ -56,4 +57,60 @@ extension Result where Failure == ProviderFailure {
 /// The array members of `json[key]` as strings, for compact assertions.
 func strings(_ json: JSON?, _ key: String) -> [String] {
     (json?.arrayValue ?? []).compactMap { $0[key]?.stringValue }
+}
+
+/// A clock whose sleepers wake only when cancelled: proves cancellation, not time, ended a wait.
+final class HeldClock: FallbackClock {
+    private let base = ManualClock()
+    /// Opens when the first sleeper starts waiting.
+    let sleeping = Signal()
+
+    func now() -> Moment { base.now() }
+
+    func sleep(until deadline: Moment) async throws {
+        sleeping.fire()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                held.withLock { $0.append(continuation) }
+                if Task.isCancelled { release() }
+            }
+        } onCancel: {
+            release()
+        }
+    }
+
+    private let held = Mutex<[CheckedContinuation<Void, any Error>]>([])
+
+    private func release() {
+        let waiters = held.withLock { waiters in
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(throwing: CancellationError()) }
+    }
+}
+
+/// A one-shot signal a test can await.
+final class Signal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.fired { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }

@@ -1,11 +1,10 @@
-import Foundation
 import Testing
 
 @testable import FallbackStore
 
-/// Query plans of every report statement, and timings on a generated year of calls.
-@Suite("Report plans and performance")
-struct ReportPerformanceTests {
+/// Query plans of every report statement, and exact figures on a generated year of calls.
+@Suite("Report plans")
+struct ReportPlanTests {
     static let day: Int64 = 86_400_000
     /// Every statement the reporters run.
     static let reportQueries = CostReporter.queries + [ShadowReporter.pairsSQL]
@@ -48,60 +47,29 @@ struct ReportPerformanceTests {
         await log.close()
     }
 
-    /// Times `body`, prints the timing and returns it in seconds.
-    static func timed<T>(_ label: String, _ body: () throws -> T) rethrows -> (T, Double) {
-        let start = ContinuousClock.now
-        let value = try body()
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("[fallbackd report timing] \(label): \(String(format: "%.3f", seconds)) s")
-        return (value, seconds)
-    }
-
-    @Test func aGeneratedYearReportsFast() async throws {
+    /// A generated year of calls: the SQL figures match what the generator counted, and every report
+    /// statement still plans as an index search on real data (the structural reason reports stay fast;
+    /// wall-clock timings belong in `make bench`, not in a test).
+    @Test func aGeneratedYearReportsExactFiguresThroughIndexes() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
         let path = dir.path()
         try await CallLog(path: path, logger: LogCapture().logger).close()
         let end: Int64 = 1_795_564_800_000  // 2026-11-25T00:00Z, a Wednesday
-        let (generated, _) = try Self.timed("generate ~1,000,000 attempt rows over 365 days (one transaction)") {
-            try CallLogGenerator.generate(into: path, attempts: 1_000_000, days: 365, endMillis: end)
-        }
-        print("[fallbackd report timing] generated \(generated.attempts) attempts, \(generated.shadowCalls) shadow calls, "
-            + "\(generated.shadowResults) shadow results, \(generated.servedRequests) served requests")
-        #expect(generated.attempts + generated.shadowCalls >= 1_000_000)
+        let generated = try CallLogGenerator.generate(into: path, attempts: 150_000, days: 365, endMillis: end)
+        #expect(generated.attempts + generated.shadowCalls >= 150_000)
 
         let reporter = try CostReporter(path: path)
         let shadows = try ShadowReporter(path: path)
-
-        let (week, t7) = try Self.timed("cost report, last 7 days, no weekly rows") {
-            try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 0)
-        }
-        let (weekly, t7w) = try Self.timed("cost report, last 7 days + 12 weekly rows (cost.report default)") {
-            try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 12)
-        }
-        let (_, tWeeks) = try Self.timed("12 weekly rows alone (empty range)") {
-            try reporter.report(sinceMillis: end, untilMillis: end, weeks: 12)
-        }
-        let (year, tYear) = try Self.timed("cost report, whole year + 52 weekly rows") {
-            try reporter.report(sinceMillis: end - 365 * Self.day, untilMillis: end, weeks: 52)
-        }
-        let (pairs, tShadow7) = try Self.timed("shadow report, last 7 days") {
-            try shadows.report(sinceMillis: end - 7 * Self.day, untilMillis: end)
-        }
-        let (yearPairs, tShadowYear) = try Self.timed("shadow report, whole year") {
-            try shadows.report(sinceMillis: end - 365 * Self.day, untilMillis: end)
-        }
-        let (_, tKeys) = try Self.timed("cost report over an empty range (listing the (task, model) pairs only)") {
-            try reporter.report(sinceMillis: end, untilMillis: end, weeks: 0)
-        }
-        #expect(tKeys < 0.05, "listing keys must be index seeks, not a walk of the index")
-        let (_, tToday) = try Self.timed("spendByTask + shadowSpend since UTC midnight") {
-            (try reporter.spendByTask(sinceMillis: end - Self.day), try reporter.shadowSpend(sinceMillis: end - Self.day))
-        }
-        let timings = [("7d", t7), ("7d+12w", t7w), ("12w", tWeeks), ("year", tYear), ("shadow 7d", tShadow7),
-                   ("shadow year", tShadowYear), ("today", tToday)]
-        for (label, seconds) in timings { #expect(seconds < 3, "\(label) took \(seconds) s") }
+        let week = try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 0)
+        let weekly = try reporter.report(sinceMillis: end - 7 * Self.day, untilMillis: end, weeks: 12)
+        let year = try reporter.report(sinceMillis: end - 365 * Self.day, untilMillis: end, weeks: 52)
+        let pairs = try shadows.report(sinceMillis: end - 7 * Self.day, untilMillis: end)
+        let yearPairs = try shadows.report(sinceMillis: end - 365 * Self.day, untilMillis: end)
+        let keysOnly = try reporter.report(sinceMillis: end, untilMillis: end, weeks: 0)
+        #expect(keysOnly.totals.attempts == 0)
+        let today = try reporter.spendByTask(sinceMillis: end - Self.day)
+        #expect(!today.isEmpty)
 
         // The SQL figures match what the generator counted.
         #expect(year.totals.attempts == generated.attempts && year.totals.requests == generated.servedRequests)
@@ -113,7 +81,7 @@ struct ReportPerformanceTests {
         #expect(year.byModel.map(\.attempts).reduce(0, +) == generated.attempts && year.byModel.count == 6)
         #expect(year.weekly.map(\.totals.attempts).reduce(0, +) >= generated.attempts * 51 / 53)
         #expect(yearPairs.map(\.calls).reduce(0, +) == generated.shadowResults)
-        #expect(weekly.weekly.count == 12 && weekly.byTask == week.byTask && week.totals.attempts > 15_000)
+        #expect(weekly.weekly.count == 12 && weekly.byTask == week.byTask && week.totals.attempts > 1_500)
         #expect(!pairs.isEmpty && year.totals.fallbackExtraUSD != 0)
 
         let db = try SQLiteConnection(path: path)
