@@ -12,8 +12,10 @@ import Darwin
 ///
 /// The connection is opened on first use and kept. Requests run one at a time (a lock
 /// serialises them), so one client can be shared between threads and tasks; give each its
-/// own client for parallel requests. If the daemon closed the connection in the meantime
-/// (restart, idle close), the request is retried once on a fresh connection.
+/// own client for parallel requests. A kept connection the daemon closed in the meantime (restart,
+/// idle close) is replaced before sending; once any byte of a request was written it is never sent
+/// again (a `complete` the daemon received must not become a second paid call), so a connection
+/// that ends before the reply fails the call with `.io`.
 ///
 /// ```swift
 /// let client = FallbackClient()
@@ -86,27 +88,27 @@ public final class FallbackClient: Sendable {
         state.withLock { $0.connection = nil }
     }
 
-    /// Sends `line` and reads the reply for `id`, retrying once when a reused connection
-    /// turns out to be closed. Any failure but an error reply drops the connection.
+    /// Sends `line` and reads the reply for `id`. A connection found closed before any byte was
+    /// written is replaced once; after that nothing is resent. Any failure but an error reply drops
+    /// the connection.
     private func exchange(
         _ line: [UInt8], id: Int, state: inout ConnectionState, deadline: ContinuousClock.Instant
     ) throws(FallbackClientError) -> JSON {
-        var retried = false
+        var replaced = false
         while true {
             let connection = try state.liveConnection(to: socketPath)
-            let reused = connection.hasBeenUsed
             do {
                 try connection.send(line, before: deadline)
-                let reply = try Self.readReply(id: id, from: connection, before: deadline)
-                connection.hasBeenUsed = true
-                return reply
+                return try Self.readReply(id: id, from: connection, before: deadline)
             } catch {
                 state.connection = nil
                 switch error {
-                case .closed where reused && !retried:
-                    retried = true
-                case .closed:
-                    throw .io("fallbackd at \(socketPath) closed the connection before replying (is it shutting down?)")
+                case .closedBeforeSending where !replaced:
+                    replaced = true
+                case .closed, .closedBeforeSending:
+                    throw .io(
+                        "fallbackd at \(socketPath) closed the connection before replying (is it shutting down?); "
+                            + "the request was not resent because the daemon may have received it")
                 case .timeout:
                     throw .timeout
                 case .system(let detail):

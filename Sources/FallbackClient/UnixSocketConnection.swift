@@ -10,6 +10,8 @@ import Darwin
 enum TransportFailure: Error {
     /// The peer closed the connection (EOF, EPIPE, ECONNRESET) before a full line arrived.
     case closed
+    /// The peer had closed the connection before any byte of the request was written: resending is safe.
+    case closedBeforeSending
     /// The deadline passed.
     case timeout
     /// Any other system error, with its description.
@@ -35,8 +37,6 @@ final class UnixSocketConnection {
     private var scanned = 0
     /// Reused receive space.
     private var chunk = [UInt8](repeating: 0, count: UnixSocketConnection.chunkSize)
-    /// Whether a request has completed on this connection (it may have gone stale since).
-    var hasBeenUsed = false
 
     private init(fd: Int32) { self.fd = fd }
 
@@ -102,7 +102,7 @@ final class UnixSocketConnection {
             }
             switch errno {
             case EINTR, EAGAIN, EWOULDBLOCK: continue
-            case EPIPE, ECONNRESET, ENOTCONN: throw .closed
+            case EPIPE, ECONNRESET, ENOTCONN: throw offset == 0 ? .closedBeforeSending : .closed
             default: throw .system("send(): \(errnoDescription())")
             }
         }

@@ -67,7 +67,7 @@ struct CompleteCommand: ClientCommand {
     func run(with client: FallbackClient) throws(FallbackClientError) {
         let completion = try client.complete(
             prompt, system: system, task: task, models: models.isEmpty ? nil : models, maxTokens: maxTokens,
-            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()) ?? nil, shadow: shadow
+            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()).flatMap { $0 }, shadow: shadow
         )
         if json {
             print(completion.raw.serialized)

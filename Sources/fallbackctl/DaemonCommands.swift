@@ -88,7 +88,9 @@ struct CallCommand: ClientCommand {
     }
 
     func run(with client: FallbackClient) throws(FallbackClientError) {
-        let parsed = (try? parsedParams()) ?? nil
+        // `validate()` already parsed it. (Not `?? nil`: JSON is nil-literal expressible, so that
+        // would turn "no params" into `"params": null`, which the daemon rightly refuses.)
+        let parsed: JSON? = (try? parsedParams()).flatMap { $0 }
         let result = try client.call(method, params: parsed, timeout: .milliseconds(Int(timeoutSeconds * 1000)))
         print(result.serialized)
     }

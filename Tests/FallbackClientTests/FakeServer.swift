@@ -34,6 +34,7 @@ final class FakeServer: @unchecked Sendable {
     private var stopRequested = false
     private var recorded: [JSON] = []
     private var accepted = 0
+    private var closedConnections = 0
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts listening; `handler` gets each request and its 0-based index across connections.
@@ -51,6 +52,13 @@ final class FakeServer: @unchecked Sendable {
     var requests: [JSON] { lock.withLock { recorded } }
     /// Connections accepted so far.
     var connectionCount: Int { lock.withLock { accepted } }
+    /// Connections the server has closed.
+    var closedCount: Int { lock.withLock { closedConnections } }
+
+    /// Waits (polling, bounded at 60 s) until the server has closed `count` connections.
+    func waitUntilClosed(_ count: Int) {
+        for _ in 0..<60_000 where closedCount < count { usleep(1_000) }
+    }
 
     /// Stops the thread, closes the socket and removes its file.
     func stop() {
@@ -90,6 +98,7 @@ final class FakeServer: @unchecked Sendable {
             lock.withLock { accepted += 1 }
             serve(fd)
             close(fd)
+            lock.withLock { closedConnections += 1 }
         }
     }
 
