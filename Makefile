@@ -36,9 +36,16 @@ demo: build
 	echo "== fallbackd stopped; call log: $(DEMO_DIR)/demo-calls.sqlite ($$(sqlite3 $(DEMO_DIR)/demo-calls.sqlite 'select count(*) from model_calls') attempts recorded)"; \
 	exit $$status
 
+# Every suite runs even when an earlier one fails; the summary names each, and any failure fails the target.
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-python
+	@failed=""; \
+	$(MAKE) --no-print-directory test-swift || failed="$$failed swift"; \
+	python3 -m pytest -q clients/python/tests || failed="$$failed python-client"; \
+	python3 -m pytest -q Tests/fakes || failed="$$failed fakes"; \
+	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/integration || failed="$$failed integration"; \
+	if [ -n "$$failed" ]; then echo "== make test: FAILED:$$failed"; exit 1; fi; \
+	echo "== make test: swift, python-client, fakes and integration suites all passed"
 
 test-swift:
 	$(SWIFT) test --skip-build
