@@ -16,7 +16,9 @@ Behaviour is scripted per model id (the ``model`` field of the body, or the
 ``{model}`` path segment for Gemini) through a control API on the same server:
 
   POST /_control/script    {"model": "gpt-4o", "steps": ["rate_limited", {"kind": "ok"}], "then": "ok"}
-  POST /_control/reset     forget scripts and recorded requests
+  POST /_control/reset     forget scripts and recorded requests (and let every held request go)
+  POST /_control/release   {"model": "gpt-4o"}: the requests held by `hold` steps of that model answer
+                           now, and its later `hold` steps pass at once; {} releases every model
   GET  /_control/requests  [{path, method, headers (lower-case names), body (parsed JSON), ...}]
   GET  /_control/health    {"ok": true}
 
@@ -50,6 +52,11 @@ Step kinds (a string, or an object {"kind": ..., params}):
   gateway         502 text/html from a proxy
   hang            read the request, never answer; ends when the client goes away (or 60 s, or stop)
   slow:<ms>       answer ok after <ms> (also {"kind": "slow", "ms": 800})
+  hold            read the request and wait until the test releases the model (``release(model)``),
+                  then answer ``after`` (any answering kind, default ok; {"kind": "hold", "after":
+                  "server_error"}). A barrier without clocks: while held, the request is provably in
+                  flight. Ends like hang when the client goes away first (or 60 s, or stop).
+                  The entry's ``ended`` says how: released, client_closed, timeout, stopped
   stall_body      send headers (full Content-Length) and part of the body, then stall like hang
 
 Run as a script: ``python3 fake_providers.py --port 0`` prints ``PORT <n>`` as the

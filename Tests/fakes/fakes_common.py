@@ -31,10 +31,14 @@ KINDS = frozenset(
         "error_in_200",
         "gateway",
         "hang",
+        "hold",
         "slow",
         "stall_body",
     }
 )
+
+# kinds that wait instead of answering at once: not allowed as the answer after a `hold`
+TIMING_KINDS = frozenset({"hang", "hold", "slow", "stall_body"})
 
 # base path of each provider kind (what a daemon's base_url ends with)
 BASE_PATHS = {
@@ -115,6 +119,10 @@ def normalize_step(step) -> dict:
         ms = d.get("ms")
         if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
             raise ValueError("slow step needs an integer ms >= 0")
+    if kind == "hold":
+        after = d.setdefault("after", "ok")
+        if not isinstance(after, str) or after not in KINDS or after in TIMING_KINDS:
+            raise ValueError(f"hold step: 'after' must be an answering kind, not {after!r}")
     return d
 
 

@@ -54,6 +54,10 @@ class FakeProviders(_Addresses):
     def reset(self):
         self._state.reset()
 
+    def release(self, model: str | None = None):
+        """Let the requests held by `hold` steps of `model` (of every model when None) answer."""
+        self._state.release(model)
+
     def stop(self):
         if self._stopped:
             return
@@ -111,6 +115,9 @@ class RemoteFakeProviders(_Addresses):
 
     def reset(self):
         return self._call("POST", "/_control/reset", {})
+
+    def release(self, model=None):
+        return self._call("POST", "/_control/release", {} if model is None else {"model": model})
 
     def stop(self):  # the process owner stops it
         pass

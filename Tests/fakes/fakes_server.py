@@ -84,13 +84,16 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
         self.wfile.write(reply.body)
         self.wfile.flush()
 
-    def _wait_client_gone(self, limit_s: float) -> str:
-        """Block until the client closes ('client_closed'), limit_s passes ('timeout') or stop ('stopped')."""
+    def _wait_client_gone(self, limit_s: float, released=None) -> str:
+        """Block until the client closes ('client_closed'), limit_s passes ('timeout'), stop ('stopped'), or
+        released() is true ('released')."""
         conn = self.connection
         end = time.monotonic() + limit_s
         while True:
             if self.state.stop_event.is_set():
                 return "stopped"
+            if released is not None and released():
+                return "released"
             rem = end - time.monotonic()
             if rem <= 0:
                 return "timeout"
@@ -147,6 +150,16 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
                 self._send(Reply(200, st.snapshot()))
             elif route == "/_control/reset" and method == "POST":
                 st.reset()
+                self._send(Reply(200, {"ok": True}))
+            elif route == "/_control/release" and method == "POST":
+                try:
+                    spec = json.loads(raw or b"{}")
+                    if not isinstance(spec, dict):
+                        raise ValueError("body must be an object")
+                    st.release(spec.get("model"))
+                except ValueError as e:
+                    self._send(Reply(400, {"ok": False, "error": str(e)}))
+                    return
                 self._send(Reply(200, {"ok": True}))
             elif route == "/_control/script" and method == "POST":
                 try:
@@ -238,6 +251,19 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
             st.update(entry, ended=end)
             self.close_connection = True
             return
+        if kind == "hold":
+            gate, all_released = st.gate(model), st.all_released
+            end = self._wait_client_gone(HANG_LIMIT_S, released=lambda: st.released(gate, all_released))
+            st.update(entry, ended=end)
+            if end != "released":
+                self.close_connection = True
+                return
+            after = step.get("after", "ok")
+            if after == "ok":
+                self._send(self._ok_reply(flavor, model, body, step))
+            else:
+                self._send(self._kind_reply(flavor, after, model, body, step, entry))
+            return
         if kind == "slow":
             end = self._wait_client_gone(step["ms"] / 1000.0)
             if end != "timeout":
@@ -255,8 +281,10 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body[: max(1, len(reply.body) // 3)])
+            part = reply.body[: max(1, len(reply.body) // 3)]
+            self.wfile.write(part)
             self.wfile.flush()
+            st.update(entry, sent_body_bytes=len(part))  # from here on nothing more is sent
             end = self._wait_client_gone(HANG_LIMIT_S)
             st.update(entry, ended=end)
             self.close_connection = True

@@ -25,6 +25,9 @@ class FakeState:
         self.connections: set[socket.socket] = set()
         self.counter = 0
         self.seq = 0
+        # `hold` steps wait on their model's gate; release() opens it (see fake_providers.py)
+        self.gates: dict[str, threading.Event] = {}
+        self.all_released = threading.Event()
 
     def set_script(self, model, steps, then="ok"):
         if not isinstance(model, str) or not model:
@@ -52,6 +55,33 @@ class FakeState:
             self.scripts.clear()
             self.requests.clear()
             self.seq = 0
+            # requests still held keep their own (old) gate objects: release them, so none outlives a test
+            for gate in self.gates.values():
+                gate.set()
+            self.gates = {}
+            self.all_released.set()
+            self.all_released = threading.Event()
+
+    def gate(self, model) -> threading.Event:
+        """The gate `hold` requests of `model` wait on (created closed)."""
+        with self.lock:
+            g = self.gates.get(model)
+            if g is None:
+                g = self.gates[model] = threading.Event()
+            return g
+
+    def released(self, gate: threading.Event, all_released: threading.Event) -> bool:
+        return gate.is_set() or all_released.is_set()
+
+    def release(self, model=None):
+        """Open `model`'s gate (every model's when None): held requests answer, later `hold` steps pass at once."""
+        if model is None:
+            with self.lock:
+                self.all_released.set()
+            return
+        if not isinstance(model, str) or not model:
+            raise ValueError("model must be a non-empty string")
+        self.gate(model).set()
 
     def record(self, entry: dict):
         with self.lock:

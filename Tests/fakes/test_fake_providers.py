@@ -275,11 +275,17 @@ def test_normalize_step():
 def test_concurrent_clients(fake):
     import concurrent.futures
 
-    fake.script("gpt-4o", [], then="slow:200")
+    # held requests answer only once released: seeing all 8 held at once proves they are served concurrently
+    fake.script("gpt-4o", [], then="hold")
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
-        t0 = time.monotonic()
-        statuses = list(ex.map(lambda _: call(fake, "openai", "gpt-4o").status, range(8)))
-        dt = time.monotonic() - t0
+        futures = [ex.submit(lambda: call(fake, "openai", "gpt-4o", timeout=30).status) for _ in range(8)]
+        deadline = time.monotonic() + 20
+        while len(fake.requests()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        held = fake.requests()
+        assert len(held) == 8 and all(r.get("ended") is None for r in held), held
+        assert not any(f.done() for f in futures), "a held request was answered before the release"
+        fake.release("gpt-4o")
+        statuses = [f.result(timeout=30) for f in futures]
     assert statuses == [200] * 8
-    assert dt < 1.5, "requests must be served concurrently"
-    assert len(fake.requests()) == 8
+    assert [r["ended"] for r in fake.requests()] == ["released"] * 8

@@ -4,8 +4,9 @@ These run the REAL daemon binary against the fake providers in Tests/fakes:
 
     FALLBACKD_BIN=.build/debug/fallbackd python3 -m pytest Tests/integration -q
 
-FALLBACKD_BIN defaults to .build/debug/fallbackd under the repository root; every
-test that needs the daemon is skipped with a message when the binary is missing.
+FALLBACKD_BIN defaults to .build/debug/fallbackd under the repository root. A missing
+binary, Python client or repository config is a test FAILURE with a message saying what
+is missing and how to get it, never a skip: a run that tested nothing must not pass.
 Each test gets its own daemon (temp socket, temp SQLite call log, temp config);
 the fake provider server is shared by the session and reset before each test.
 """
@@ -39,12 +40,30 @@ def _binary_path() -> str:
     return p
 
 
+def _binary_problem(p: str) -> str | None:
+    if not os.path.isfile(p):
+        return "no such file"
+    if not os.access(p, os.X_OK):
+        return "not executable"
+    return None
+
+
+def pytest_report_header(config):
+    p = _binary_path()
+    problem = _binary_problem(p)
+    return f"fallbackd binary: {p}" + (f" -- MISSING ({problem}): every daemon test will fail" if problem else "")
+
+
 @pytest.fixture(scope="session")
 def fallbackd_bin() -> str:
     p = _binary_path()
-    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
-        pytest.skip(
-            f"fallbackd binary not found at {p}: build it (swift build) or set FALLBACKD_BIN to its path"
+    problem = _binary_problem(p)
+    if problem:
+        pytest.fail(
+            f"fallbackd binary not usable at {p} ({problem}). Build it with `swift build` (it lands in "
+            f".build/debug/fallbackd) or point FALLBACKD_BIN at a built binary, e.g. "
+            f"FALLBACKD_BIN=.build/release/fallbackd python3 -m pytest Tests/integration",
+            pytrace=False,
         )
     return p
 
@@ -109,11 +128,12 @@ def daemon(daemon_factory) -> H.Daemon:
 
 @pytest.fixture
 def fb():
-    """The fallbackd_client module from clients/python (skips when it is not there)."""
+    """The fallbackd_client module from clients/python (a test failure when it cannot be imported)."""
     try:
         import fallbackd_client  # noqa: F401
     except ImportError as e:
-        pytest.skip(f"Python client (clients/python, package fallbackd_client) not importable: {e}")
+        pytest.fail(f"Python client (clients/python, package fallbackd_client) not importable from "
+                    f"{H.CLIENT_DIRS}: {e}", pytrace=False)
     return fallbackd_client
 
 
@@ -125,7 +145,8 @@ def _client_error(fb, name):
 
             cls = getattr(importlib.import_module("fallbackd_client.errors"), name)
         except (ImportError, AttributeError):
-            pytest.skip(f"fallbackd_client has no {name}")
+            pytest.fail(f"fallbackd_client (clients/python) has no error class {name}: the client and "
+                        f"these tests disagree", pytrace=False)
     return cls
 
 

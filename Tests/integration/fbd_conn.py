@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import socket
+import struct
+import termios
 import time
 
 
 class ConnectionClosed(Exception):
     pass
+
+
+def unread_bytes(sock: socket.socket) -> int:
+    """Send-queue usage of a Unix stream socket (Linux SIOCOUTQ): 0 once the peer has read everything we sent.
+
+    A barrier for "the daemon has consumed these bytes", e.g. before sending the rest of a split line.
+    """
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
 
 
 class Conn:
@@ -88,18 +99,18 @@ class Conn:
         assert "error" not in reply, reply
         return reply["result"]
 
-    def expect_silence(self, wait: float = 0.3):
-        """Assert nothing arrives within `wait` seconds."""
+    def expect_no_more_lines(self, timeout: float = 20.0):
+        """Assert the daemon sends nothing more on this connection, with a barrier instead of a wait.
+
+        Half-closes our sending side: the daemon then writes every reply it still owes for what it has
+        read and closes the connection (docs/protocol.md, one-shot pattern). Whatever arrives before that
+        EOF is everything it was ever going to send here. The connection is unusable for sending afterwards.
+        """
+        self.sock.shutdown(socket.SHUT_WR)
+        if not self.wait_closed(timeout):
+            raise AssertionError(f"the daemon did not close the half-closed connection within {timeout} s")
         if self.buf:
             raise AssertionError(f"unexpected data: {self.buf[:200]!r}")
-        self.sock.settimeout(wait)
-        try:
-            data = self.sock.recv(65536)
-        except socket.timeout:
-            return
-        finally:
-            self.sock.settimeout(self.timeout)
-        raise AssertionError(f"unexpected data: {data[:200]!r}")
 
     def wait_closed(self, timeout: float = 10.0) -> bool:
         """True when the peer closes (EOF or reset) within timeout; data received meanwhile is kept in buf."""

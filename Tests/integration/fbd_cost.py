@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from fbd_helpers import wait_for
 from fbd_process import Daemon
@@ -38,7 +37,7 @@ def compose(*mutators):
 
 def db_query(daemon: "Daemon", sql: str, args=()) -> list[dict]:
     """Rows of any query on the daemon's SQLite file, as dicts."""
-    con = sqlite3.connect(daemon.db, timeout=5)
+    con = sqlite3.connect(daemon.db, timeout=20)
     try:
         con.row_factory = sqlite3.Row
         return [dict(r) for r in con.execute(sql, args).fetchall()]
@@ -56,7 +55,7 @@ def shadow_calls(daemon: "Daemon") -> list[dict]:
     return daemon.db_rows("WHERE shadow = 1")
 
 
-def wait_count(fn, n: int, timeout: float = 10.0, what: str = "rows"):
+def wait_count(fn, n: int, timeout: float = 20.0, what: str = "rows"):
     """Poll fn() (a list) until it has at least n entries; return it, failing after timeout."""
     got = wait_for(lambda: (lambda v: v if len(v) >= n else None)(fn()), timeout=timeout, interval=0.05)
     if not got:
@@ -64,19 +63,24 @@ def wait_count(fn, n: int, timeout: float = 10.0, what: str = "rows"):
     return got
 
 
-def wait_stable(fn, settle: float = 0.5, timeout: float = 15.0):
-    """Poll fn() until its value has not changed for `settle` seconds (bounded); return the value."""
-    end = time.monotonic() + timeout
-    last = fn()
-    since = time.monotonic()
-    while time.monotonic() < end:
-        time.sleep(0.05)
-        v = fn()
-        if v != last:
-            last, since = v, time.monotonic()
-        elif time.monotonic() - since >= settle:
-            return v
-    raise AssertionError(f"value still changing after {timeout} s (last {last!r})")
+def flushed_rows(daemon: "Daemon", where: str = "", args=()) -> list[dict]:
+    """The call log's rows after a barrier: `cost.report` flushes the call log before it answers, so every
+    attempt of every request answered so far is in SQLite (shadow calls only once they have finished)."""
+    daemon.call("cost.report", {"days": 1})
+    return daemon.db_rows(where, args)
+
+
+def stop_settled(daemon: "Daemon"):
+    """The barrier for "no (more) calls happened": SIGTERM and a clean exit (code 0, socket removed).
+
+    At shutdown the daemon waits for every shadow call it started (the count is taken before the request
+    is answered) and then flushes the call log, so afterwards the fake's request log and the database hold
+    every provider call this daemon ever made. Asserting an absence after this cannot pass by being early.
+    """
+    daemon.stop()
+    text = daemon.stderr_text()
+    assert "grace period over with shadow calls running" not in text, "a shadow call outlived the grace period"
+    assert "closed with unwritten rows" not in text, "the call log lost rows at shutdown"
 
 
 def rpc_error(reply: dict, code: int) -> dict:

@@ -5,10 +5,10 @@ The code lives in sibling modules; this module re-exports every name so that
 
   fbd_config      paths, secrets, PoolModel/POOL/CHAINS, config_dict, to_toml
   fbd_helpers     short_tmpdir, wait_for, bounded, to_plain, result_dict, approx
-  fbd_conn        Conn, ConnectionClosed (raw JSON-RPC over the Unix socket)
+  fbd_conn        Conn, ConnectionClosed, unread_bytes (raw JSON-RPC over the Unix socket)
   fbd_process     Daemon, DaemonError, daemon_env, run_check_config
   fbd_resilience  set_resilience, resilience, breaker_of, health_of, wait_breaker_state, ...
-  fbd_cost        set_cost, compose, db_query, shadow_results, wait_count, wait_stable, rpc_error, ...
+  fbd_cost        set_cost, compose, db_query, shadow_results, wait_count, flushed_rows, stop_settled, ...
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from fbd_helpers import (  # noqa: E402,F401
 from fbd_conn import (  # noqa: E402,F401
     ConnectionClosed,
     Conn,
+    unread_bytes,
 )
 from fbd_process import (  # noqa: E402,F401
     DaemonError,
@@ -77,6 +78,7 @@ from fbd_cost import (  # noqa: E402,F401
     shadow_results,
     shadow_calls,
     wait_count,
-    wait_stable,
+    flushed_rows,
+    stop_settled,
     rpc_error,
 )

@@ -14,7 +14,11 @@ def short_tmpdir(prefix="fbd-") -> str:
     return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
 
 
-def wait_for(pred, timeout=5.0, interval=0.02):
+def wait_for(pred, timeout=20.0, interval=0.02):
+    """Poll pred() until it returns something true; return that, or the last (false) value after `timeout`.
+
+    The timeout is a generous bound for a loaded machine, never a measurement: callers assert the result.
+    """
     end = time.monotonic() + timeout
     while True:
         v = pred()

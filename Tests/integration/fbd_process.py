@@ -157,7 +157,7 @@ class Daemon:
     # -- call log
 
     def db_rows(self, where: str = "", args=()) -> list[dict]:
-        con = sqlite3.connect(self.db, timeout=5)
+        con = sqlite3.connect(self.db, timeout=20)
         try:
             con.row_factory = sqlite3.Row
             rows = con.execute(f"SELECT * FROM model_calls {where} ORDER BY id", args).fetchall()

@@ -69,7 +69,7 @@ def route_entry(route: list, model: str) -> dict:
     raise AssertionError(f"{model!r} not in route {route}")
 
 
-def wait_breaker_state(daemon: "Daemon", model: str, state: str, timeout: float = 10.0) -> dict:
+def wait_breaker_state(daemon: "Daemon", model: str, state: str, timeout: float = 20.0) -> dict:
     """Poll `breakers` (bounded) until `model`'s state is `state`; returns that entry or fails."""
     last = wait_for(lambda: (lambda b: b if b["state"] == state else None)(breaker_of(daemon, model)),
                     timeout=timeout, interval=0.05)

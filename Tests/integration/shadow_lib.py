@@ -1,7 +1,6 @@
 """Shared constants and helpers of the shadow-testing integration tests (test_shadow.py, test_shadow_cap.py)."""
 
 import re
-import time
 
 import fbd_harness as H
 from fake_providers import expected_reply
@@ -61,17 +60,19 @@ def wait_requests(fake, name, n, timeout=10.0):
     return H.wait_count(lambda: fake.requests(model=mid(name)), n, timeout=timeout, what=f"requests to {name}")
 
 
-def wait_answered(fake, name, n, timeout=15.0):
+def wait_answered(fake, name, n, timeout=20.0):
     """Wait until the fake has finished n requests of `name` (answered or cut)."""
     def done():
         rs = fake.requests(model=mid(name))
-        return [r for r in rs if r.get("kind") and (r["kind"] not in ("slow", "hang") or r.get("ended"))]
+        return [r for r in rs if r.get("kind") and (r["kind"] not in ("slow", "hang", "hold") or r.get("ended"))]
     return H.wait_count(done, n, timeout=timeout, what=f"finished requests to {name}")
 
 
-def assert_no_more(fake, name, n, wait=0.6):
-    time.sleep(wait)
-    assert n_requests(fake, name) == n, f"{name} got {n_requests(fake, name)} requests, expected {n}"
+def stop_and_count(d, fake, name):
+    """Stop `d` cleanly (H.stop_settled: every shadow it started has finished and is logged), then return
+    (requests the fake got for `name`, the call log's shadow rows). Absences checked on these are final."""
+    H.stop_settled(d)
+    return n_requests(fake, name), H.shadow_calls(d)
 
 
 SAME_FIELDS = ("content", "model_used", "model_id", "provider", "task", "chain", "fallback_count", "used_fallback",

@@ -1,7 +1,6 @@
 """Bad input on raw sockets: JSON-RPC errors, batches, notifications, the line cap, vanishing clients."""
 
 import socket
-import time
 
 import pytest
 
@@ -37,7 +36,8 @@ def test_two_requests_in_one_write_and_one_request_in_two_writes(daemon, conn):
     got = {conn.recv()["id"], conn.recv()["id"]}
     assert got == {1, 2}
     conn.send_raw(b'{"jsonrpc":"2.0","id":3,')
-    time.sleep(0.05)
+    # barrier, not a pause: the daemon has read the first half (nothing of ours is left unread in the socket)
+    assert H.wait_for(lambda: H.unread_bytes(conn.sock) == 0), "the daemon never read the first half of the line"
     conn.send_raw(b'"method":"ping"}\n')
     assert conn.recv()["id"] == 3
 
@@ -128,7 +128,7 @@ def test_notification_gets_no_reply(daemon, conn, fake):
     conn.send({"jsonrpc": "2.0", "id": 7, "method": "ping"})
     r = conn.recv()
     assert r["id"] == 7 and r["result"] == "pong"
-    conn.expect_silence(0.3)
+    conn.expect_no_more_lines()
 
 
 def test_batch_mixed(daemon, conn, fake):
@@ -160,7 +160,7 @@ def test_batch_mixed(daemon, conn, fake):
     assert by_id[3]["error"]["data"]["field"] == "messages[0].role"
     assert by_id[4]["result"]["model_used"] == "gpt-4o-mini"
     assert len(nulls) == 1 and nulls[0]["error"]["code"] == -32600
-    conn.expect_silence(0.3)
+    conn.expect_no_more_lines()
 
 
 def test_empty_batch(daemon, conn):
@@ -177,7 +177,7 @@ def test_all_notification_batch_gets_no_reply(daemon, conn):
     conn.send({"jsonrpc": "2.0", "id": 8, "method": "ping"})
     r = conn.recv()
     assert isinstance(r, dict) and r["id"] == 8 and r["result"] == "pong"
-    conn.expect_silence(0.3)
+    conn.expect_no_more_lines()
 
 
 def _assert_line_cap_reply(r):
@@ -196,7 +196,7 @@ def test_line_over_cap_closes_connection(daemon):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the daemon may close before it has read everything; the reply is already queued
         _assert_line_cap_reply(c.recv())
-        assert c.wait_closed(10), "connection must be closed after an over-long line"
+        assert c.wait_closed(20), "connection must be closed after an over-long line"
     finally:
         c.close()
     # the daemon still serves new connections
@@ -212,7 +212,7 @@ def test_line_over_cap_without_newline(daemon):
         except (BrokenPipeError, ConnectionResetError):
             pass
         _assert_line_cap_reply(c.recv())
-        assert c.wait_closed(10)
+        assert c.wait_closed(20)
     finally:
         c.close()
     assert daemon.call("ping") == "pong"
@@ -226,7 +226,8 @@ def test_line_under_cap_is_fine(daemon, conn, fake):
 
 
 def test_client_disconnect_mid_complete(daemon, fake):
-    """A client sends complete to a slow model and vanishes: the daemon survives and logs the attempt."""
+    """A client sends complete to a slow model and vanishes: the daemon survives, finishes or cancels the
+    request (frees its in-flight slot), and an attempt that reached the provider is in the call log."""
     fake.script("gpt-4o-mini", [], then="slow:800")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
@@ -236,15 +237,24 @@ def test_client_disconnect_mid_complete(daemon, fake):
     s.close()
     # the daemon keeps serving meanwhile
     assert daemon.call("ping") == "pong"
-    # let the attempt reach the provider (bounded); shutdown then lets it finish or cancels it
-    H.wait_for(lambda: fake.requests(model="gpt-4o-mini"), timeout=5)
+
+    # barrier: the daemon admitted the request and is done with it (finished it, or cancelled it because its
+    # client left); no guess at how long either takes
+    def done(st):
+        return st["requests_total"] >= 1 and st["in_flight"] == 0
+
+    assert H.wait_for(lambda: done(daemon.call("status"))), daemon.call("status")
     assert daemon.call("ping") == "pong"
     daemon.stop()
+    sent = fake.requests(model="gpt-4o-mini")
     rows = [r for r in daemon.db_rows() if r["model_name"] == "gpt-4o-mini"]
-    assert len(rows) == 1, rows
-    assert rows[0]["error_type"] in (None, "cancelled"), rows[0]
-    assert rows[0]["success"] in (0, 1)
-    assert '"disconnect"' in (rows[0]["metadata"] or "")
+    # at most one attempt, and one that reached the provider is logged (a request cancelled before its attempt
+    # started sends and logs nothing)
+    assert len(sent) <= 1 and len(sent) <= len(rows) <= 1, (sent, rows)
+    for row in rows:
+        assert row["error_type"] in (None, "cancelled"), row
+        assert row["success"] in (0, 1)
+        assert '"disconnect"' in (row["metadata"] or "")
 
 
 def test_many_abrupt_clients(daemon, fake):

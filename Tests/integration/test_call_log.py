@@ -107,7 +107,8 @@ def test_rows_flushed_while_running(daemon, fake):
         except sqlite3.Error:
             return []
 
-    rows = H.wait_for(row_visible, timeout=5, interval=0.1)
+    # polled on purpose (no cost.report barrier): the periodic flush must make the row visible on its own
+    rows = H.wait_for(row_visible, interval=0.05)
     assert rows and rows[0]["model_name"] == "gpt-4o-mini" and rows[0]["success"] == 1
     st = daemon.call("status")
     assert st["call_log"]["written"] >= 1

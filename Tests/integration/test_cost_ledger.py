@@ -8,7 +8,6 @@ primary keeps its place. Shared constants and helpers live in cost_lib.py.
 """
 
 import datetime
-import time
 
 import pytest
 
@@ -101,7 +100,7 @@ def test_failed_attempt_with_billed_usage_adds_to_cost(daemon_factory, fake, fai
     assert close(r["primary_cost_usd"], primary)
     assert close(r["fallback_cost_delta_usd"], failed_cost + served - primary)
     # the call log keeps the billed tokens of the failed attempt, and the served row its primary cost
-    rows = H.wait_count(lambda: d.db_rows("WHERE request_id = ?", (r["request_id"],)), 2, what="call-log rows")
+    rows = H.flushed_rows(d, "WHERE request_id = ?", (r["request_id"],))
     failed_row, served_row = rows
     assert failed_row["model_name"] == failing and failed_row["success"] == 0
     assert (failed_row["input_tokens"], failed_row["output_tokens"]) == (billed_in, 0)
@@ -213,20 +212,23 @@ def test_budget_refuses_after_spend_and_survives_restart(daemon_factory, fake):
     assert refusal is not None, "the budget never refused a request"
     assert served == 3, f"requests succeed until the spend reaches the budget: expected 3, served {served}"
     check_refusal(refusal, "default", budget, 3 * per_request, t0, t1)
-    time.sleep(0.3)
-    assert n_requests(fake, "gpt-4o") == 3 and n_requests(fake, "claude-3-5-sonnet") == 3
-    assert len(fake.requests()) == 6, "a refused request sends nothing, not even a shadow"
+    assert n_requests(fake, "gpt-4o") == 3, "the refused request reached the primary"
     # still refused; no silent switch to another model
     check_refusal(H.complete_reply(d, MSGS), "default", budget, 3 * per_request, t0, H.now_ms())
-    assert len(fake.requests()) == 6
+    assert n_requests(fake, "gpt-4o") == 3
     # another task without a budget (same chain) still works
     assert H.complete_ok(d, MSGS, task="summarize")["model_used"] == "gpt-4o"
     assert H.complete_ok(d, MSGS, task="cheap")["model_used"] == "gpt-4o-mini"
+    # barrier: a clean stop waits for every shadow the daemon started, so the counts below are final
+    H.stop_settled(d)
+    assert n_requests(fake, "claude-3-5-sonnet") == 3, "a refused request sends nothing, not even a shadow"
+    assert n_requests(fake, "gpt-4o") == 4 and n_requests(fake, "gpt-4o-mini") == 1
     count = len(fake.requests())
-    d.stop()
+    assert count == 8, [x["model"] for x in fake.requests()]
     # nothing was logged for the refused requests
     rows = d.db_rows("WHERE task = 'default' AND shadow = 0")
     assert len(rows) == 3, rows
+    assert len(H.shadow_calls(d)) == 3
 
     # a new daemon on the same database restores today's spend
     d2 = daemon_factory(cfg_mutate=H.compose(cfg, lambda c: c["daemon"].__setitem__("database", d.db)))
@@ -265,6 +267,9 @@ def test_budget_zero_refuses_at_once(daemon_factory, fake):
     d = daemon_factory(cfg_mutate=cost_cfg(budgets={"cheap": 0.0}))
     t0 = H.now_ms()
     check_refusal(H.complete_reply(d, MSGS, task="cheap", shadow=True), "cheap", 0.0, 0.0, t0, H.now_ms())
-    time.sleep(0.3)
-    assert fake.requests() == [], "a refused request sends nothing, not even a shadow"
+    assert fake.requests() == [], "a refused request sends nothing"
     assert H.complete_ok(d, MSGS)["model_used"] == "gpt-4o"
+    # barrier: a clean stop waits for every shadow the daemon started; only the served request's call is left
+    H.stop_settled(d)
+    assert [x["model"] for x in fake.requests()] == [mid("gpt-4o")], "a refused request sends nothing, not even a shadow"
+    assert H.shadow_calls(d) == []

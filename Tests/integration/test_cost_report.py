@@ -128,9 +128,12 @@ def test_cost_report_matches_replies(daemon_factory, fake):
     # 1. two plain successes on the default chain
     for _ in range(2):
         early.add_reply(H.complete_reply(d, MSGS))
-    time.sleep(0.01)
+    # t_mid strictly after every early attempt's start and strictly before every late one's: wait for the
+    # millisecond clock to move on (a condition, not a pause)
+    t_last_early = H.now_ms()
+    assert H.wait_for(lambda: H.now_ms() > t_last_early, interval=0.001)
     t_mid = H.now_ms()
-    time.sleep(0.01)
+    assert H.wait_for(lambda: H.now_ms() > t_mid, interval=0.001)
     # 2. primary 500 -> claude-3-5-sonnet serves (cheaper: negative extra)
     fake.script(mid("gpt-4o"), ["server_error"], then="ok")
     late.add_reply(H.complete_reply(d, MSGS))

@@ -1,7 +1,9 @@
 """Deadlines: hanging and stalling providers are cut, replies come within timeout_ms plus a generous margin.
 
-The bounds here are correctness bounds (a reply must not wait for the 15 s per-attempt
-provider timeout or the fake's 60 s hang), not benchmarks.
+The bounds here are correctness bounds, not benchmarks: what they rule out is waiting for the 15 s
+per-attempt provider timeout (tests/config: providers' timeout_ms), the fake's 60 s hang, or a far
+longer request deadline. MARGIN_S is wide enough for a machine with every core busy, and every bound
+stays well below the thing it rules out.
 """
 
 import time
@@ -11,14 +13,15 @@ import pytest
 import fbd_harness as H
 
 MSGS = [{"role": "user", "content": "Will this finish in time?"}]
-MARGIN_S = 1.5
+MARGIN_S = 5.0
+PROVIDER_TIMEOUT_S = 15.0  # [providers.*].timeout_ms in the test config: what a missed deadline waits for
 
 
 def model_id(name):
     return H.POOL[name].model_id
 
 
-def timed_request(conn, params, timeout=20):
+def timed_request(conn, params, timeout=30):
     t0 = time.monotonic()
     reply = conn.request("complete", params, timeout=timeout)
     return reply, time.monotonic() - t0
@@ -64,7 +67,7 @@ def test_deadline_exceeded_client(client, client_errors, fake):
     fake.script(model_id("claude-3-5-sonnet"), [], then="hang")
     t0 = time.monotonic()
     with pytest.raises(DeadlineExceeded) as ei:
-        H.bounded(lambda: client.complete(MSGS, models=["claude-3-5-sonnet"], timeout_ms=600), timeout=15)
+        H.bounded(lambda: client.complete(MSGS, models=["claude-3-5-sonnet"], timeout_ms=600), timeout=30)
     assert time.monotonic() - t0 < 0.6 + MARGIN_S
     assert ei.value.code == -32002
     data = H.to_plain(ei.value.data)
@@ -74,8 +77,9 @@ def test_deadline_exceeded_client(client, client_errors, fake):
 def test_per_model_timeout_then_fallback(daemon, conn, fake):
     """gpt-4o-quick has timeout_ms = 400 in its model entry: it is cut there and the chain goes on."""
     fake.script(model_id("gpt-4o-quick"), [], then="hang")
+    # the request's own deadline (60 s) and the provider timeout (15 s) are far beyond the bounds below
     reply, elapsed = timed_request(
-        conn, {"messages": MSGS, "models": ["gpt-4o-quick", "claude-3-haiku"], "timeout_ms": 10000}
+        conn, {"messages": MSGS, "models": ["gpt-4o-quick", "claude-3-haiku"], "timeout_ms": 60000}
     )
     assert "result" in reply, reply
     r = reply["result"]
@@ -84,7 +88,7 @@ def test_per_model_timeout_then_fallback(daemon, conn, fake):
     a0 = r["attempts"][0]
     assert a0["model"] == "gpt-4o-quick" and a0["error_type"] == "timeout"
     assert 350 <= a0["latency_ms"] < 400 + MARGIN_S * 1000
-    assert elapsed < 0.4 + 2 * MARGIN_S
+    assert elapsed < 0.4 + 2 * MARGIN_S < PROVIDER_TIMEOUT_S
 
 
 @pytest.mark.parametrize("pool_name", ["gpt-4o", "claude-3-5-sonnet", "gemini-pro"])
@@ -104,12 +108,13 @@ def test_stall_body_cut_at_deadline(daemon, conn, fake, pool_name):
 def test_stall_body_per_model_timeout_then_fallback(daemon, conn, fake):
     fake.script(model_id("gpt-4o-quick"), [], then="stall_body")
     reply, elapsed = timed_request(
-        conn, {"messages": MSGS, "models": ["gpt-4o-quick", "gemini-flash"], "timeout_ms": 10000}
+        conn, {"messages": MSGS, "models": ["gpt-4o-quick", "gemini-flash"], "timeout_ms": 60000}
     )
     r = reply["result"]
     assert r["model_used"] == "gemini-flash"
     assert r["attempts"][0]["error_type"] == "timeout"
-    assert elapsed < 0.4 + 2 * MARGIN_S
+    assert r["attempts"][0]["latency_ms"] < 400 + MARGIN_S * 1000
+    assert elapsed < 0.4 + 2 * MARGIN_S < PROVIDER_TIMEOUT_S
 
 
 @pytest.mark.parametrize("kind", ["hang", "stall_body"])
@@ -118,7 +123,7 @@ def test_deadline_closes_provider_connection(daemon, conn, fake, kind):
     fake.script(model_id("gpt-4o"), [], then=kind)
     reply, _ = timed_request(conn, {"messages": MSGS, "models": ["gpt-4o"], "timeout_ms": 500})
     assert reply["error"]["code"] == -32002
-    ended = H.wait_for(lambda: fake.requests(model="gpt-4o")[0].get("ended"), timeout=5)
+    ended = H.wait_for(lambda: fake.requests(model="gpt-4o")[0].get("ended"))
     assert ended == "client_closed", fake.requests(model="gpt-4o")
 
 
@@ -143,10 +148,10 @@ def test_many_concurrent_deadlines(daemon, fake):
             c.send({"jsonrpc": "2.0", "id": i, "method": "complete",
                     "params": {"messages": MSGS, "models": ["gpt-4o-mini"], "timeout_ms": 600}})
         for i, c in enumerate(conns):
-            reply = c.recv(timeout=10)
+            reply = c.recv(timeout=30)
             assert reply["id"] == i
             assert reply["error"]["code"] == -32002
-        assert time.monotonic() - t0 < 0.6 + 2 * MARGIN_S
+        assert time.monotonic() - t0 < 0.6 + 2 * MARGIN_S < PROVIDER_TIMEOUT_S
     finally:
         for c in conns:
             c.close()

@@ -22,12 +22,14 @@ def test_outage_trips_after_threshold_and_fallback_serves_everything(daemon_fact
     d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(), retry=NO_RETRY, health=NO_REORDER))
     fake.script(mid("gpt-4o"), [], then="server_error")
     results = []
-    t_trip = None
+    t_before_trip = t_after_trip = None
     for i in range(30):
+        if i == 2:
+            t_before_trip = H.now_ms()
         res = H.bounded(lambda: H.complete_ok(d, MSGS, timeout_ms=10000))
         results.append(res)
         if i == 2:
-            t_trip = H.now_ms()
+            t_after_trip = H.now_ms()
     assert all(r["model_used"] == "claude-3-5-sonnet" for r in results), [r["model_used"] for r in results]
     # the primary saw exactly the threshold: 3 failures, then the open breaker kept traffic away
     assert n_requests(fake, "gpt-4o") == 3
@@ -49,7 +51,9 @@ def test_outage_trips_after_threshold_and_fallback_serves_everything(daemon_fact
         assert r["route"][0]["model"] == "claude-3-5-sonnet" and r["route"][0]["reason"] == "healthy"
     # one open period: the same `until` in every result, about open_ms after the trip
     assert max(untils) - min(untils) <= 50, untils
-    assert t_trip - 5000 + LONG_OPEN <= untils[0] <= t_trip + LONG_OPEN + 50, (untils[0], t_trip)
+    # the trip happened during the third request: causal bounds, whatever the machine's load
+    assert t_before_trip + LONG_OPEN - 50 <= untils[0] <= t_after_trip + LONG_OPEN + 50, (
+        untils[0], t_before_trip, t_after_trip)
 
     b = H.breaker_of(d, "gpt-4o")
     assert b["state"] == "open"
@@ -81,25 +85,30 @@ def test_per_model_breaker_override(daemon_factory, fake):
     assert H.breaker_of(d, "gpt-4o-mini")["state"] == "open"
 
 
+SHORT_OPEN = 2000  # short enough to wait for, long enough that the checks made while open fit on a busy machine
+
+
 def test_half_open_single_probe_success_closes(daemon_factory, fake):
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(open_ms=300), retry=NO_RETRY, health=NO_REORDER))
-    # 3 failures trip it; the probe answers ok, but slowly, so a second request can see it in flight
-    fake.script(mid("gpt-4o"), ["server_error"] * 3 + ["slow:1500"], then="ok")
+    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(open_ms=SHORT_OPEN), retry=NO_RETRY,
+                                               health=NO_REORDER))
+    # 3 failures trip it; the probe is held at the fake (answers ok once released), so other requests see it
+    # in flight for as long as the test needs
+    fake.script(mid("gpt-4o"), ["server_error"] * 3 + ["hold"], then="ok")
     models = ["gpt-4o", "claude-3-5-sonnet"]
     trip(d, fake)
     assert H.breaker_of(d, "gpt-4o")["state"] == "open"
-    b = H.wait_breaker_state(d, "gpt-4o", "half_open", timeout=10)
+    b = H.wait_breaker_state(d, "gpt-4o", "half_open")
     assert b["until"] is None and b["probes_in_flight"] == 0
 
     box = {}
 
     def probe():
-        box["reply"] = H.complete_reply(d, MSGS, models=models, timeout_ms=10000)
+        box["reply"] = H.complete_reply(d, MSGS, models=models, timeout_ms=30000)
 
     t = threading.Thread(target=probe, daemon=True)
     t.start()
     try:
-        assert H.wait_for(lambda: n_requests(fake, "gpt-4o") == 4, timeout=10), "the probe never reached the fake"
+        assert H.wait_for(lambda: n_requests(fake, "gpt-4o") == 4), "the probe never reached the fake"
         # while the one probe is out, other requests skip the model
         other = H.bounded(lambda: H.complete_ok(d, MSGS, models=models, timeout_ms=10000))
         assert other["model_used"] == "claude-3-5-sonnet"
@@ -114,8 +123,10 @@ def test_half_open_single_probe_success_closes(daemon_factory, fake):
         assert alone["error"]["data"]["retry_after_ms"] is None
         assert [e["reason"] for e in alone["error"]["data"]["route"]] == ["probe_busy"]
         assert n_requests(fake, "gpt-4o") == 4
+        assert "reply" not in box and fake.requests(model=mid("gpt-4o"))[3].get("ended") is None
     finally:
-        t.join(20)
+        fake.release(mid("gpt-4o"))
+        t.join(30)
     assert not t.is_alive(), "probe request did not finish"
     reply = box["reply"]
     assert "error" not in reply, reply
@@ -135,7 +146,8 @@ def test_half_open_single_probe_success_closes(daemon_factory, fake):
 
 
 def test_half_open_probe_failure_reopens_longer(daemon_factory, fake):
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(open_ms=300, backoff_multiplier=2.0),
+    # open periods of 2, 4 and 8 s: each check made while the breaker is open has seconds to spare
+    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(open_ms=SHORT_OPEN, backoff_multiplier=2.0),
                                                retry=NO_RETRY, health=NO_REORDER))
     fake.script(mid("gpt-4o"), [], then="server_error")
     models = ["gpt-4o", "claude-3-5-sonnet"]
@@ -145,10 +157,10 @@ def test_half_open_probe_failure_reopens_longer(daemon_factory, fake):
     b = H.breaker_of(d, "gpt-4o")
     assert b["state"] == "open" and b["level"] == 1 and b["trips"] == 1
     prev_until = b["until_ms"]
-    assert t0 + 300 - 50 <= prev_until <= t1 + 300 + 50, (t0, prev_until, t1)
+    assert t0 + SHORT_OPEN - 50 <= prev_until <= t1 + SHORT_OPEN + 50, (t0, prev_until, t1)
     sent_to_primary = 3
-    for level, duration in ((2, 600), (3, 1200)):
-        H.wait_breaker_state(d, "gpt-4o", "half_open", timeout=10)
+    for level, duration in ((2, 2 * SHORT_OPEN), (3, 4 * SHORT_OPEN)):
+        H.wait_breaker_state(d, "gpt-4o", "half_open")
         before = H.now_ms()
         res = H.bounded(lambda: H.complete_ok(d, MSGS, models=models, timeout_ms=10000))
         after = H.now_ms()
@@ -263,27 +275,29 @@ def test_slow_call_rate_trips(daemon_factory, fake):
 
 
 def test_call_under_way_at_reset_does_not_count(daemon_factory, fake):
-    # gpt-4o-quick times out after 400 ms per attempt; one failure would trip it
+    # the attempt is held at the fake until isolate + reset are done, then fails; one failure would trip it
     d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(consecutive_failures=1), retry=NO_RETRY,
                                                health=NO_REORDER))
-    fake.script(mid("gpt-4o-quick"), ["hang"], then="ok")
+    fake.script(mid("gpt-4o-mini"), [{"kind": "hold", "after": "server_error"}], then="ok")
     box = {}
     t = threading.Thread(target=lambda: box.setdefault(
-        "reply", H.complete_reply(d, MSGS, models=["gpt-4o-quick", "claude-3-5-sonnet"], timeout_ms=10000)),
+        "reply", H.complete_reply(d, MSGS, models=["gpt-4o-mini", "claude-3-5-sonnet"], timeout_ms=30000)),
         daemon=True)
     t.start()
     try:
-        assert H.wait_for(lambda: n_requests(fake, "gpt-4o-quick") == 1, timeout=10)
-        assert d.call("breaker.isolate", {"model": "gpt-4o-quick"})["state"] == "isolated"
-        assert d.call("breaker.reset", {"model": "gpt-4o-quick"})["state"] == "closed"
+        assert H.wait_for(lambda: n_requests(fake, "gpt-4o-mini") == 1)
+        assert d.call("breaker.isolate", {"model": "gpt-4o-mini"})["state"] == "isolated"
+        assert d.call("breaker.reset", {"model": "gpt-4o-mini"})["state"] == "closed"
+        assert "reply" not in box, "the attempt ended before the reset: the test proves nothing"
     finally:
-        t.join(20)
+        fake.release(mid("gpt-4o-mini"))
+        t.join(30)
     assert not t.is_alive()
     res = box["reply"]["result"]
     assert res["model_used"] == "claude-3-5-sonnet"
-    assert res["attempts"][0]["model"] == "gpt-4o-quick" and res["attempts"][0]["error_type"] == "timeout"
-    b = H.breaker_of(d, "gpt-4o-quick")
+    assert res["attempts"][0]["model"] == "gpt-4o-mini" and res["attempts"][0]["error_type"] == "server_error"
+    b = H.breaker_of(d, "gpt-4o-mini")
     assert b["state"] == "closed" and b["consecutive_failures"] == 0 and b["calls_in_window"] == 0, (
         f"a call started before breaker.reset counted toward the new closed period: {b}")
-    # the timeout still counts toward health
-    assert H.health_of(d, "gpt-4o-quick")["calls"] == 1
+    # the failure still counts toward health
+    assert H.health_of(d, "gpt-4o-mini")["calls"] == 1

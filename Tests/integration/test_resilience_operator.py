@@ -109,13 +109,9 @@ def test_report_trips_breaker_of_uncalled_model(daemon_factory, fake):
     assert [a["model"] for a in res["attempts"]] == ["gpt-4o-mini", "claude-3-haiku", "local-llama"]
     assert n_requests(fake, "gemini-flash") == 0
 
-    # the reports are in the call log, chain "reported"
-    def reported():
-        rows = d.db_rows("WHERE chain = ?", ("reported",))
-        return rows if len(rows) == 4 else None
-
-    rows = H.wait_for(reported, timeout=5)
-    assert rows, f"reported rows not in the call log: {d.db_rows()}"
+    # the reports are in the call log, chain "reported" (cost.report flushes it first)
+    rows = H.flushed_rows(d, "WHERE chain = ?", ("reported",))
+    assert len(rows) == 4, f"reported rows not in the call log: {d.db_rows()}"
     assert {r["model_name"] for r in rows} == {"gemini-flash"}
     assert all(r["success"] == 0 and r["error_type"] == "server_error" and r["latency_ms"] == 120 for r in rows)
     assert all(r["task"] == "reported" and r["provider"] == "gemini" for r in rows)
@@ -139,9 +135,8 @@ def test_report_success_and_excluded_outcomes(daemon_factory, fake):
     h = H.health_of(d, "gemini-flash")
     assert h["calls"] == 5 and h["successes"] == 1, h
 
-    rows = H.wait_for(lambda: (lambda rs: rs if len(rs) == 9 else None)(d.db_rows("WHERE chain = 'reported'")),
-                      timeout=5)
-    assert rows, d.db_rows()
+    rows = H.flushed_rows(d, "WHERE chain = 'reported'")
+    assert len(rows) == 9, d.db_rows()
     assert sum(1 for r in rows if r["task"] == "batch-job") == 5
     ok = [r for r in rows if r["success"] == 1]
     assert len(ok) == 1 and ok[0]["input_tokens"] == 1000 and ok[0]["output_tokens"] == 1000

@@ -2,7 +2,6 @@
 (and at SIGTERM), restored at start. Real daemon, fake providers."""
 
 import sqlite3
-import time
 
 import fbd_harness as H
 
@@ -90,14 +89,17 @@ def test_restart_keeps_isolation_and_auth_flag(daemon_factory, fake):
 
 
 def test_restart_after_open_period_gives_half_open(daemon_factory, fake):
-    short = dict(RES, breaker=dict(BREAKER, open_ms=500))
+    short = dict(RES, breaker=dict(BREAKER, open_ms=2000))  # long enough to see it open on a busy machine
     d1 = daemon_factory(cfg_mutate=H.resilience(**short))
     fake.script(mid("gpt-4o"), ["server_error"] * 3, then="ok")
     for _ in range(3):
         H.bounded(lambda: H.complete_ok(d1, MSGS, models=TWO, timeout_ms=10000))
-    assert H.breaker_of(d1, "gpt-4o")["state"] == "open"
+    b1 = H.breaker_of(d1, "gpt-4o")
+    assert b1["state"] == "open"
     d1.stop()
-    time.sleep(0.7)  # the open period ends while the daemon is down
+    # the open period ends while the daemon is down: wait for the wall clock to pass `until` (a condition,
+    # not a pause of a guessed length)
+    assert H.wait_for(lambda: H.now_ms() > b1["until_ms"] + 50), "the clock never passed the open period"
 
     def cfg(c):
         H.set_resilience(c, **short)
@@ -121,7 +123,7 @@ def test_state_saved_while_running(daemon_factory, fake):
     until = H.breaker_of(d, "gpt-4o")["until_ms"]
 
     def saved():
-        con = sqlite3.connect(d.db, timeout=5)
+        con = sqlite3.connect(d.db, timeout=20)
         try:
             return con.execute("SELECT phase, open_until_ms FROM breaker_state WHERE model_name = ?",
                                ("gpt-4o",)).fetchone()
@@ -130,6 +132,7 @@ def test_state_saved_while_running(daemon_factory, fake):
         finally:
             con.close()
 
-    row = H.wait_for(lambda: (lambda r: r if r and r[0] == "open" else None)(saved()), timeout=5)
+    # polled, not flushed by hand: this is about the periodic flush (every 200 ms) saving state on its own
+    row = H.wait_for(lambda: (lambda r: r if r and r[0] == "open" else None)(saved()))
     assert row, f"breaker state not saved while running: {saved()}"
     assert abs(row[1] - until) <= 1000

@@ -32,6 +32,7 @@ from .errors import (
     Overloaded,
     ParseError,
     ProtocolError,
+    RequestInterrupted,
     ShuttingDown,
     error_from_object,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "BudgetExceeded",
     "Overloaded",
     "DaemonUnavailable",
+    "RequestInterrupted",
     "ProtocolError",
     "ERROR_CLASSES",
     "error_from_object",

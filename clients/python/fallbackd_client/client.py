@@ -77,8 +77,12 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
     reports ``cost_report`` and ``shadow_report`` (see :mod:`fallbackd_client.cost`).
 
     The connection is opened on first use and reused.  If the daemon closed
-    it in the meantime (restart, idle close), the request is retried once on a
-    fresh connection.  Use as a context manager or call :meth:`close`.
+    it in the meantime (restart, idle close), that is noticed before sending and
+    the request goes out on a fresh connection.  A request is never sent twice:
+    if the connection ends after it was sent and before the reply, the call
+    raises :class:`~fallbackd_client.errors.RequestInterrupted` (a
+    :class:`DaemonUnavailable`), since the daemon may have processed it.  Use as
+    a context manager or call :meth:`close`.
     """
 
     def __init__(self, socket_path: Union[str, "os.PathLike[str]", None] = None,
@@ -114,7 +118,9 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
 
         Raises the :class:`~fallbackd_client.errors.FallbackError` subclass for
         the reply's error code, :class:`DaemonUnavailable` when the daemon
-        cannot be reached, :class:`TimeoutError` when no reply arrives in time.
+        cannot be reached (:class:`RequestInterrupted` when the connection ended
+        after the request was sent: it may have been processed, and is not resent),
+        :class:`TimeoutError` when no reply arrives in time.
         ``timeout`` overrides the client timeout for this call.
         """
         with self._lock:

@@ -4,9 +4,11 @@ Every JSON-RPC error object returned by the daemon becomes a
 :class:`FallbackError` (or the subclass registered for its code, see
 :data:`ERROR_CLASSES`).  Transport problems are reported separately:
 :class:`DaemonUnavailable` (a :class:`ConnectionError`) when the socket cannot
-be reached or drops the connection, :class:`ProtocolError` when the daemon
-sends something that is not a JSON-RPC reply, and the builtin
-:class:`TimeoutError` when no reply arrives within the client timeout.
+be reached or drops the connection -- :class:`RequestInterrupted`, its
+subclass, when the drop came after the request was (partly) sent, so the daemon
+may have processed it -- :class:`ProtocolError` when the daemon sends something
+that is not a JSON-RPC reply, and the builtin :class:`TimeoutError` when no
+reply arrives within the client timeout.
 """
 
 from typing import Any, Dict, List, Optional, Type
@@ -14,7 +16,7 @@ from typing import Any, Dict, List, Optional, Type
 __all__ = [
     "FallbackError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
     "ShuttingDown", "AllModelsFailed", "DeadlineExceeded", "AllBreakersOpen", "BudgetExceeded", "Overloaded",
-    "DaemonUnavailable", "ProtocolError", "ERROR_CLASSES", "error_from_object",
+    "DaemonUnavailable", "RequestInterrupted", "ProtocolError", "ERROR_CLASSES", "error_from_object",
 ]
 
 
@@ -225,7 +227,11 @@ class DaemonUnavailable(ConnectionError):
 
     Attributes:
         socket_path: the path the client tried.
+        request_sent: whether any byte of the request had been written when the connection failed
+            (always True for :class:`RequestInterrupted`, False otherwise).
     """
+
+    request_sent = False
 
     def __init__(self, socket_path: str, message: str) -> None:
         super().__init__(message)
@@ -233,6 +239,18 @@ class DaemonUnavailable(ConnectionError):
 
     def __reduce__(self):  # keep the exception picklable
         return (type(self), (self.socket_path, str(self)))
+
+
+class RequestInterrupted(DaemonUnavailable):
+    """The connection ended after the request was (at least partly) sent and before its reply.
+
+    The daemon may have received and processed the request -- for ``complete``, a provider call
+    may have been made and billed -- so the client never sends it again by itself. Check the
+    call log (``cost.report``, the request ids in it) before resending a ``complete``; read-only
+    methods (``ping``, ``status``, ``health`` ...) are safe to repeat.
+    """
+
+    request_sent = True
 
 
 class ProtocolError(Exception):

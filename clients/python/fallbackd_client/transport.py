@@ -10,7 +10,7 @@ import socket
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
-from .errors import DaemonUnavailable, ProtocolError, error_from_object
+from .errors import DaemonUnavailable, ProtocolError, RequestInterrupted, error_from_object
 
 __all__ = ["SocketTransport"]
 
@@ -60,9 +60,11 @@ def _unwrap(reply: Any) -> Any:
 
 
 class SocketTransport:
-    """One Unix-socket connection to fallbackd, opened lazily and replaced once when found closed.
+    """One Unix-socket connection to fallbackd, opened lazily.
 
-    Subclasses set ``socket_path``, ``timeout``, ``_sock`` (None) and ``_buf`` (a bytearray).
+    A connection found closed before a request is sent is replaced (once); a request
+    is never sent twice. Subclasses set ``socket_path``, ``timeout``, ``_sock``
+    (None) and ``_buf`` (a bytearray).
     """
 
     socket_path: str
@@ -78,6 +80,12 @@ class SocketTransport:
             self.socket_path,
             f"{what} (socket {self.socket_path}); is fallbackd running? "
             f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
+
+    def _interrupted(self, what: str) -> RequestInterrupted:
+        return RequestInterrupted(
+            self.socket_path,
+            f"{what} (socket {self.socket_path}); the request was sent, so fallbackd may have processed "
+            f"it (a complete may have called, and paid, a provider): it was not sent again")
 
     def _disconnect(self) -> None:
         if self._sock is not None:
@@ -120,8 +128,12 @@ class SocketTransport:
                   timeout: Optional[float]) -> Any:
         """Send ``line``; return the first reply accepted by ``matches`` (None for notifications).
 
-        A reused connection found closed (stale before sending, broken while
-        sending, or ended before the reply) is replaced once.
+        At most once: a reused connection is replaced only while none of ``line``
+        has been written -- when the daemon closed it while idle (seen before
+        sending) or when it refuses the very first write. Once a byte was
+        written, a connection that breaks or ends before the reply raises
+        :class:`RequestInterrupted` (a :class:`DaemonUnavailable`): the daemon
+        may have processed the request, so resending could run it twice.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         for attempt in range(2):
@@ -131,9 +143,14 @@ class SocketTransport:
                 reused = False
             if self._sock is None:
                 self._connect()
+            sent = 0
             try:
                 self._set_deadline(deadline)
-                self._sock.sendall(line)
+                sent = self._send_first(line)
+                if sent < len(line):
+                    self._set_deadline(deadline)
+                    self._sock.sendall(memoryview(line)[sent:])
+                    sent = len(line)
                 if matches is None:
                     return None
                 return self._read_reply(matches, deadline)
@@ -142,11 +159,22 @@ class SocketTransport:
                 raise TimeoutError(f"no reply from fallbackd at {self.socket_path} within {timeout}s") from None
             except (_ClosedBeforeReply, ConnectionError) as exc:
                 self._disconnect()
-                if reused and attempt == 0:
-                    continue
-                raise self._unavailable("fallbackd closed the connection before replying") from (
-                    exc if isinstance(exc, OSError) else None)
+                cause = exc if isinstance(exc, OSError) else None
+                if sent == 0:
+                    # Not a byte of the request reached the daemon: replacing the connection is safe.
+                    if reused and attempt == 0:
+                        continue
+                    raise self._unavailable("fallbackd closed the connection before the request was sent") from cause
+                if matches is None:
+                    raise self._interrupted("fallbackd closed the connection while the notification was sent") \
+                        from cause
+                raise self._interrupted("fallbackd closed the connection before replying") from cause
         raise AssertionError("unreachable")
+
+    def _send_first(self, line: bytes) -> int:
+        """One ``send`` of ``line``: how many bytes the kernel took. Raising means none were taken."""
+        assert self._sock is not None
+        return self._sock.send(line)
 
     def _set_deadline(self, deadline: Optional[float]) -> None:
         assert self._sock is not None

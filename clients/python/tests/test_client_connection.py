@@ -23,6 +23,7 @@ from fallbackd_client import (  # noqa: E402
     MethodNotFound,
     Overloaded,
     ProtocolError,
+    RequestInterrupted,
     default_socket_path,
 )
 
@@ -76,33 +77,61 @@ def test_reconnects_after_server_closed_idle_connection(client, server):
     server.close_after_reply = True
     assert client.ping() == "pong"
     assert server.conn_closed.wait(WAIT)  # the server has really closed the first connection
-    assert client.call("echo", {"again": True}) == {"again": True}
+    # the stale connection is noticed before sending: replaced transparently, the request delivered once
+    assert client.complete("What is the capital of France?").content == "Paris."
     assert server.connections == 2
+    assert [r["method"] for r in server.requests()] == ["ping", "complete"]
 
 
-def test_retries_once_when_reused_connection_drops_request(client, server):
+def test_request_dropped_after_it_was_read_is_not_resent(client, server):
+    """The daemon read the request, then closed: it may have run it (a paid complete), so never send it twice."""
     assert client.ping() == "pong"
-    server.drop_requests = 1  # next request: read, then connection closed without a reply
-    assert client.call("echo", {"x": 1}) == {"x": 1}
+    server.drop_requests = 1  # next request: read, then the connection closed without a reply
+    with pytest.raises(RequestInterrupted) as info:
+        client.complete("What is the capital of France?")
+    err = info.value
+    assert isinstance(err, DaemonUnavailable) and err.request_sent is True
+    assert "may have processed" in str(err) and "not sent again" in str(err)
+    assert [r["method"] for r in server.requests()] == ["ping", "complete"], "the complete was sent twice"
+    assert server.connections == 1
+    # the client recovers on a fresh connection for the next call; the dropped request stays unsent
+    assert client.ping() == "pong"
+    assert [r["method"] for r in server.requests()] == ["ping", "complete", "ping"]
     assert server.connections == 2
-    assert [r["method"] for r in server.requests()] == ["ping", "echo", "echo"]
 
 
 def test_fresh_connection_closed_before_reply_is_not_retried(client, server):
     server.drop_requests = 5
-    with pytest.raises(DaemonUnavailable) as info:
+    with pytest.raises(RequestInterrupted) as info:
         client.ping()
     assert "closed the connection" in str(info.value)
     assert server.connections == 1
     assert len(server.requests()) == 1
 
 
-def test_reconnect_happens_only_once(client, server):
+def test_stale_connection_is_replaced_at_most_once(client, server):
+    server.close_after_reply = True
     assert client.ping() == "pong"
-    server.drop_requests = 5
-    with pytest.raises(DaemonUnavailable):
-        client.ping()
-    assert server.connections == 2  # the original connection plus one retry
+    assert server.conn_closed.wait(WAIT)
+    server.close_after_reply = False
+    server.drop_requests = 5  # the fresh connection drops the request too: no third connection, no resend
+    with pytest.raises(RequestInterrupted):
+        client.call("echo", {"once": True})
+    assert server.connections == 2  # the original connection plus its one replacement
+    assert [r["method"] for r in server.requests()] == ["ping", "echo"]
+
+
+def test_first_write_refused_is_resent_on_a_fresh_connection(client, server, monkeypatch):
+    """The daemon closed the idle connection after the stale check: the first write fails with nothing
+    written, so sending on a fresh connection is still the first and only delivery."""
+    server.close_after_reply = True
+    assert client.ping() == "pong"
+    assert server.conn_closed.wait(WAIT)
+    server.close_after_reply = False
+    monkeypatch.setattr(client, "_peer_closed", lambda: False)  # the check ran just before the close
+    assert client.call("echo", {"n": 1}) == {"n": 1}
+    assert server.connections == 2
+    assert [r["method"] for r in server.requests()] == ["ping", "echo"]
 
 
 def test_daemon_unavailable_for_missing_socket(sockdir):
@@ -125,12 +154,12 @@ def test_daemon_unavailable_for_stale_socket_file(sockdir):
         FallbackClient(path, timeout=WAIT).ping()
 
 
-def test_timeout_when_no_reply(server):
-    with FallbackClient(server.path, timeout=0.2) as client:
-        with pytest.raises(TimeoutError):
-            client.call("silent")
-        assert client.ping() == "pong"  # the timed-out connection was replaced
+def test_timeout_when_no_reply(client, server):
+    with pytest.raises(TimeoutError):
+        client.call("silent", timeout=0.2)  # never answered: the timeout is the only way out
+    assert client.ping() == "pong"  # the timed-out connection was replaced (with the generous client timeout)
     assert server.connections == 2
+    assert [r["method"] for r in server.requests()] == ["silent", "ping"], "the timed-out request was resent"
 
 
 def test_close_and_reuse(client, server):
