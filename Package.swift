@@ -21,9 +21,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "FallbackCore"),
+        .target(name: "FallbackWire", dependencies: ["CJansson"]),
+        .target(name: "FallbackCore", dependencies: ["FallbackWire"]),
         .target(name: "FallbackRPC", dependencies: [
-            "CJansson",
+            "FallbackWire",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "FallbackProviders", dependencies: [
@@ -51,7 +52,7 @@ let package = Package(
             "FallbackDaemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "FallbackClient", dependencies: ["FallbackRPC"]),
+        .target(name: "FallbackClient", dependencies: ["FallbackRPC", "FallbackWire"]),
         .executableTarget(name: "fallbackctl", dependencies: [
             "FallbackClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -63,6 +64,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/fallbackd-bench"),
+        .testTarget(name: "FallbackWireTests", dependencies: ["FallbackWire"]),
         .testTarget(name: "FallbackCoreTests", dependencies: ["FallbackCore"]),
         .testTarget(name: "FallbackRPCTests", dependencies: ["FallbackRPC"]),
         .testTarget(name: "FallbackProvidersTests", dependencies: [

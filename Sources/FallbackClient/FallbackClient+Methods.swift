@@ -40,13 +40,18 @@ extension FallbackClient {
 
     /// The fallback chains and which one is the default.
     public func chainTable() throws(FallbackClientError) -> ChainTable {
-        try ChainTable(json: call("chains"))
+        let result = try call("chains")
+        do {
+            return try ChainTable(json: result)
+        } catch {
+            throw .protocolError("chains result: \(error): \(Self.excerpt(of: result))")
+        }
     }
 
     /// Runs a completion through a fallback chain.
     ///
-    /// Options left `nil` use the daemon's defaults (task `default`, 1000 tokens, temperature
-    /// 0.3, 30 s deadline). The call waits `timeoutMs` plus `deadlineSlack` when that is longer
+    /// Options left `nil` use the daemon's defaults (task `default`, each model's own output cap and
+    /// default temperature, 30 s deadline). The call waits `timeoutMs` plus `deadlineSlack` when that is longer
     /// than the client's timeout, so the daemon's own deadline error arrives first.
     /// - Parameters:
     ///   - messages: the conversation, non-empty.
@@ -63,20 +68,28 @@ extension FallbackClient {
     ///   daily budget is spent; see `budget`), -32005 (overloaded) or -32000 (shutting down);
     ///   transport errors.
     public func complete(
-        _ messages: [Message], task: String? = nil, models: [String]? = nil, maxTokens: Int? = nil,
+        _ messages: [ChatMessage], task: String? = nil, models: [String]? = nil, maxTokens: Int? = nil,
         temperature: Double? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil, shadow: Bool? = nil
     ) throws(FallbackClientError) -> Completion {
-        var params: JSON = ["messages": .array(messages.map(\.json))]
-        if let task { params["task"] = .string(task) }
-        if let models { params["models"] = .array(models.map { .string($0) }) }
-        if let maxTokens { params["max_tokens"] = .int(maxTokens) }
-        if let temperature { params["temperature"] = .double(temperature) }
-        if let timeoutMs { params["timeout_ms"] = .int(timeoutMs) }
-        if let metadata { params["metadata"] = metadata }
-        if let shadow { params["shadow"] = .bool(shadow) }
-        let daemonDeadline = Duration.milliseconds(max(0, timeoutMs ?? Self.defaultCompleteTimeoutMs))
+        var chat = ChatRequest(messages: messages)
+        chat.maxOutputTokens = maxTokens
+        chat.temperature = temperature
+        return try complete(
+            CompleteParams(chat: chat, task: task, models: models, timeoutMs: timeoutMs, metadata: metadata, shadow: shadow))
+    }
+
+    /// Runs any Chat Completions request (tools, images, JSON schema...) through the daemon's chains.
+    ///
+    /// The reply wait covers the request's own deadline, so the daemon's deadline always fires first.
+    public func complete(_ params: CompleteParams) throws(FallbackClientError) -> Completion {
+        let daemonDeadline = Duration.milliseconds(max(0, params.timeoutMs ?? Self.defaultCompleteTimeoutMs))
         let wait = max(timeout, daemonDeadline + Self.deadlineSlack)
-        return try Completion(json: call("complete", params: params, timeout: wait))
+        let result = try call("complete", params: params.json, timeout: wait)
+        do {
+            return try Completion(json: result)
+        } catch {
+            throw .protocolError("complete result: \(error): \(Self.excerpt(of: result))")
+        }
     }
 
     /// Runs a completion for a single prompt (sent as a user message, after `system` if given).
@@ -88,7 +101,7 @@ extension FallbackClient {
         shadow: Bool? = nil
     ) throws(FallbackClientError) -> Completion {
         try complete(
-            Message.conversation(prompt: prompt, system: system), task: task, models: models,
+            ChatMessage.conversation(prompt: prompt, system: system), task: task, models: models,
             maxTokens: maxTokens, temperature: temperature, timeoutMs: timeoutMs, metadata: metadata, shadow: shadow
         )
     }

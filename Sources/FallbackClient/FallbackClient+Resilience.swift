@@ -58,7 +58,7 @@ extension FallbackClient {
     /// - Throws: `.rpc` with -32602 for an unknown model or error type, or a bad field; transport errors.
     @discardableResult
     public func report(
-        model: String, outcome: ReportOutcome, latencyMs: Int, usage: Completion.Usage? = nil,
+        model: String, outcome: ReportOutcome, latencyMs: Int, usage: Usage? = nil,
         httpStatus: Int? = nil, task: String? = nil, metadata: JSON? = nil
     ) throws(FallbackClientError) -> ReportReceipt {
         let params = ReportReceipt.params(

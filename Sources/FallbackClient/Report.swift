@@ -60,7 +60,7 @@ public struct ReportReceipt: Sendable, Equatable {
 
     /// The `report` params.
     static func params(
-        model: String, outcome: ReportOutcome, latencyMs: Int, usage: Completion.Usage?, httpStatus: Int?,
+        model: String, outcome: ReportOutcome, latencyMs: Int, usage: Usage?, httpStatus: Int?,
         task: String?, metadata: JSON?
     ) -> JSON {
         var params: JSON = [

@@ -19,6 +19,20 @@ struct ChainWalk {
         attempts.reserveCapacity(plan.steps.count)
     }
 
+    /// Whether the walk decided to pass `step` over after planning.
+    func isPassedOver(_ step: RouteStep) -> Bool {
+        route.first { $0.model.name == step.model.name }.map { !$0.reason.isTried } ?? false
+    }
+
+    /// After `model` said the prompt is too long: passes over the models still to try whose context
+    /// window is known and no larger than its own.
+    mutating func passOverSmallerWindows(than model: ModelConfig, in steps: ArraySlice<RouteStep>) {
+        guard model.contextWindow > 0 else { return }
+        for step in steps where step.model.contextWindow > 0 && step.model.contextWindow <= model.contextWindow {
+            skip(step, reason: .contextTooSmall)
+        }
+    }
+
     /// Marks a planned step as passed over.
     mutating func skip(_ step: RouteStep, reason: RouteReason, until: Moment? = nil) {
         guard let index = route.firstIndex(where: { $0.model.name == step.model.name }) else { return }
@@ -27,8 +41,9 @@ struct ChainWalk {
         route[index].until = until
     }
 
+    /// Marks steps still due as passed over (one already passed over keeps its own reason).
     mutating func skip(_ steps: ArraySlice<RouteStep>, reason: RouteReason) {
-        for step in steps { skip(step, reason: reason) }
+        for step in steps where !isPassedOver(step) { skip(step, reason: reason) }
     }
 
     /// Adds the attempt to the summary and returns its call-log row.
@@ -65,11 +80,12 @@ struct ChainWalk {
 
     func result(served model: ModelConfig, response: ProviderResponse, at end: Moment) -> CompletionResult {
         CompletionResult(
-            requestID: request.requestID, content: response.content, model: model, task: request.task,
+            requestID: request.requestID, message: response.message, model: model, task: request.task,
             chain: plan.chain, fallbackCount: fallbackCount(served: model.name),
             latencyMs: end.millis(since: start), attempts: attempts, usage: response.usage,
             costUSD: attempts.reduce(0) { $0 + $1.costUSD }, primaryCostUSD: primaryCost(of: response.usage, served: model),
-            finishReason: response.finishReason, route: route
+            finishReason: response.finishReason, providerFinishReason: response.providerFinishReason,
+            ignoredFields: response.ignoredFields, route: route
         )
     }
 

@@ -1,29 +1,12 @@
-/// A chat message role.
-public enum Role: String, Sendable, Hashable {
-    case system, user, assistant
-}
-
-/// One chat message, provider-neutral.
-public struct ChatMessage: Sendable, Hashable {
-    public var role: Role
-    public var content: String
-
-    public init(role: Role, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
-
-/// A `complete` request after validation.
+/// A `complete` request after validation: the chat request in OpenAI's schema plus fallbackd's own fields.
 public struct CompletionRequest: Sendable {
     public var requestID: String
-    public var messages: [ChatMessage]
+    /// What the caller asks of a model, in the lingua franca every translation starts from.
+    public var chat: ChatRequest
     /// The task the caller named (`default` when none).
     public var task: String
     /// An explicit chain of pool names, replacing the task's chain.
     public var models: [String]?
-    public var maxTokens: Int
-    public var temperature: Double
     /// The overall deadline for every attempt together.
     public var timeoutMs: Int64
     /// The caller's metadata object as JSON text, kept with the call log.
@@ -31,58 +14,86 @@ public struct CompletionRequest: Sendable {
     /// `true` asks for a shadow call, `false` refuses one, `nil` leaves it to sampling.
     public var shadow: Bool?
 
-    public static let defaultMaxTokens = 1000
-    public static let defaultTemperature = 0.3
     public static let defaultTimeoutMs: Int64 = 30_000
 
     public init(
-        requestID: String, messages: [ChatMessage], task: String = ModelPool.defaultChain, models: [String]? = nil,
-        maxTokens: Int = CompletionRequest.defaultMaxTokens, temperature: Double = CompletionRequest.defaultTemperature,
+        requestID: String, chat: ChatRequest, task: String = ModelPool.defaultChain, models: [String]? = nil,
         timeoutMs: Int64 = CompletionRequest.defaultTimeoutMs, metadataJSON: String? = nil
     ) {
         self.requestID = requestID
-        self.messages = messages
+        self.chat = chat
         self.task = task
         self.models = models
-        self.maxTokens = maxTokens
-        self.temperature = temperature
         self.timeoutMs = timeoutMs
         self.metadataJSON = metadataJSON
+    }
+
+    /// A plain conversation (the seed's shape).
+    public init(
+        requestID: String, messages: [ChatMessage], task: String = ModelPool.defaultChain, models: [String]? = nil,
+        timeoutMs: Int64 = CompletionRequest.defaultTimeoutMs, metadataJSON: String? = nil
+    ) {
+        self.init(
+            requestID: requestID, chat: ChatRequest(messages: messages), task: task, models: models, timeoutMs: timeoutMs,
+            metadataJSON: metadataJSON)
     }
 }
 
 /// What one model is asked: the same messages and guardrails whichever model serves.
 public struct ProviderRequest: Sendable {
     public var model: ModelConfig
-    public var messages: [ChatMessage]
-    /// Already clipped to the model's `maxTokens`.
-    public var maxTokens: Int
-    public var temperature: Double
+    public var chat: ChatRequest
+    /// The output cap for this model: the caller's, clipped to the model's `max_tokens`, or the
+    /// model's own when the caller set none.
+    public var maxOutputTokens: Int
     /// When this attempt must be over: the smaller of the model's timeout and the request's deadline.
     public var deadline: Moment
 
-    public init(model: ModelConfig, messages: [ChatMessage], maxTokens: Int, temperature: Double, deadline: Moment) {
+    public init(model: ModelConfig, chat: ChatRequest, maxOutputTokens: Int? = nil, deadline: Moment) {
         self.model = model
-        self.messages = messages
-        self.maxTokens = maxTokens
-        self.temperature = temperature
+        self.chat = chat
+        self.maxOutputTokens = min(maxOutputTokens ?? chat.maxOutputTokens ?? model.maxTokens, model.maxTokens)
         self.deadline = deadline
+    }
+
+    /// The temperature to send: the caller's, else the model's configured default; never to a
+    /// reasoning model, which rejects it.
+    public var temperature: Double? {
+        model.reasoning ? nil : (chat.temperature ?? model.defaultTemperature)
     }
 }
 
 /// What a model answered.
 public struct ProviderResponse: Sendable, Hashable {
-    public var content: String
+    public var message: AssistantMessage
+    public var finishReason: FinishReason
+    /// The provider's own word for why it stopped (`end_turn`, `MAX_TOKENS`).
+    public var providerFinishReason: String?
     public var usage: Usage
     public var httpStatus: Int?
-    public var finishReason: String?
+    /// Request fields this model could not take and went without (advisory ones, and fields
+    /// outside the schema when the model is not OpenAI-family).
+    public var ignoredFields: [String]
 
-    public init(content: String, usage: Usage, httpStatus: Int? = 200, finishReason: String? = nil) {
-        self.content = content
+    public init(
+        message: AssistantMessage, finishReason: FinishReason = .stop, providerFinishReason: String? = nil,
+        usage: Usage, httpStatus: Int? = 200, ignoredFields: [String] = []
+    ) {
+        self.message = message
+        self.finishReason = finishReason
+        self.providerFinishReason = providerFinishReason
         self.usage = usage
         self.httpStatus = httpStatus
-        self.finishReason = finishReason
+        self.ignoredFields = ignoredFields
     }
+
+    /// A plain text answer.
+    public init(content: String, usage: Usage, httpStatus: Int? = 200, finishReason: FinishReason = .stop) {
+        self.init(message: AssistantMessage(content: content), finishReason: finishReason, usage: usage, httpStatus: httpStatus)
+    }
+
+    /// The text, empty when there is none.
+    public var content: String { message.content ?? "" }
 }
 
 /// Calls a model. Implementations do the I/O; the router stays pure.

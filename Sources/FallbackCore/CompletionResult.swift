@@ -30,7 +30,8 @@ public struct AttemptSummary: Sendable, Hashable {
 /// A served request: the seed's FallbackResult, plus what it cost and every attempt.
 public struct CompletionResult: Sendable {
     public var requestID: String
-    public var content: String
+    /// The served message whole: text, tool calls, refusal.
+    public var message: AssistantMessage
     /// The model that served.
     public var model: ModelConfig
     public var task: String
@@ -47,11 +48,17 @@ public struct CompletionResult: Sendable {
     public var primaryCostUSD: Double
     /// `costUSD - primaryCostUSD`: what falling back (and failed attempts) cost extra; negative when it saved.
     public var fallbackCostDeltaUSD: Double { costUSD - primaryCostUSD }
-    public var finishReason: String?
+    public var finishReason: FinishReason
+    /// The serving provider's own reason (`end_turn`, `MAX_TOKENS`).
+    public var providerFinishReason: String?
+    /// Request fields the serving model went without.
+    public var ignoredFields: [String]
     /// Every model of the chain with its place and why it was tried or passed over.
     public var route: [RouteStep]
 
     public var usedFallback: Bool { fallbackCount > 0 }
+    /// The text, empty when there is none.
+    public var content: String { message.content ?? "" }
 }
 
 /// A request no model served.
@@ -65,6 +72,10 @@ public struct RouteFailure: Error, Sendable {
         case cancelled
         /// Every model of the chain has an open breaker; the earliest reopens at `retryAt`.
         case allBreakersOpen(retryAt: Moment?)
+        /// No model of the chain can take the request: it needs `capability`, which none has.
+        case noCapableModel(Capability)
+        /// The request (about `estimatedTokens` in and out) fits no model's context window.
+        case contextTooLarge(estimatedTokens: Int)
     }
 
     public var kind: Kind

@@ -22,6 +22,13 @@ public enum ErrorType: String, Sendable, CaseIterable, Hashable {
     case badResponse = "bad_response"
     /// The caller went away or the daemon is stopping.
     case cancelled
+    /// The account is out of credit or not allowed here (billing, region): stop asking until the config changes.
+    case quota
+    /// The model rejects what fallbackd sends it (an unsupported parameter, an unknown model id):
+    /// a configuration problem that counts against the model.
+    case misconfigured
+    /// The output cap cut the answer before any content (all of it went to reasoning, say).
+    case truncated
 
     /// Whether trying the same model again could help.
     public var isRetryable: Bool {
@@ -34,10 +41,14 @@ public enum ErrorType: String, Sendable, CaseIterable, Hashable {
     /// Whether the outcome says something about the model's health.
     public var reflectsModelHealth: Bool {
         switch self {
-        case .cancelled, .invalidRequest, .contextLength, .contentFilter: false
+        case .cancelled, .invalidRequest, .contextLength, .contentFilter, .truncated: false
         default: true
         }
     }
+
+    /// Failures that open the breaker at once, for the misconfiguration period: asking again
+    /// cannot help until someone fixes the key, the account or the config.
+    public var opensAtOnce: Bool { self == .auth || self == .quota }
 }
 
 /// A failed provider call, already classified. `message` never contains credentials.

@@ -20,12 +20,17 @@ public enum RouteReason: String, Sendable, Hashable {
     case panicProbe = "panic_probe"
     /// Priced above the chain's `max_cost_ratio` times the primary: never a fallback.
     case overCostRatio = "over_cost_ratio"
+    /// The request needs something this model cannot do (`capability` names it).
+    case lacksCapability = "lacks_capability"
+    /// The request's estimated input plus output does not fit this model's context window, or a
+    /// model with a window no larger already said the prompt is too long.
+    case contextTooSmall = "context_too_small"
 
     /// Whether the router will try a model planned with this reason.
     public var isTried: Bool {
         switch self {
         case .configured, .healthy, .degraded, .halfOpenProbe, .panicProbe: true
-        case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio: false
+        case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio, .lacksCapability, .contextTooSmall: false
         }
     }
 }
@@ -47,11 +52,14 @@ public struct RouteStep: Sendable, Hashable {
     public var reason: RouteReason
     /// For `open`: when the breaker lets a probe through.
     public var until: Moment?
+    /// For `lacks_capability`: what the model lacks.
+    public var capability: Capability?
 
-    public init(model: ModelConfig, reason: RouteReason, until: Moment? = nil) {
+    public init(model: ModelConfig, reason: RouteReason, until: Moment? = nil, capability: Capability? = nil) {
         self.model = model
         self.reason = reason
         self.until = until
+        self.capability = capability
     }
 }
 

@@ -31,12 +31,27 @@ public struct Router: Sendable {
         return guarded(planner.plan(chain: chain, models: models, at: now))
     }
 
-    /// The chain `request` would walk now. Explicit model names must already be validated.
+    /// The chain `request` would walk now: models that cannot take it (a capability it needs, a
+    /// context window it does not fit) are passed over with the reason, the rest planned as usual.
+    /// Explicit model names must already be validated.
     public func plan(for request: CompletionRequest, at now: Moment) -> RoutePlan {
+        let chain: String
+        let models: [ModelConfig]
         if let names = request.models {
-            return planner.plan(chain: RoutePlan.explicitChain, models: names.compactMap { pool.models[$0] }, at: now)
+            (chain, models) = (RoutePlan.explicitChain, names.compactMap { pool.models[$0] })
+        } else {
+            (chain, models) = pool.chain(forTask: request.task)
         }
-        return plan(task: request.task, at: now)
+        let fit = ModelFit(request: request.chat)
+        var unfit: [RouteStep] = []
+        var fitting: [ModelConfig] = []
+        for model in models {
+            if let step = fit.refusal(of: model) { unfit.append(step) } else { fitting.append(model) }
+        }
+        var plan = planner.plan(chain: chain, models: fitting, at: now)
+        plan.steps += unfit
+        plan.configured = models.map(\.name)
+        return chain == RoutePlan.explicitChain ? plan : guarded(plan)
     }
 
     /// `plan` with the chain's `max_cost_ratio` applied: fallbacks priced above it are skipped.
@@ -63,11 +78,11 @@ public struct Router: Sendable {
         var walk = ChainWalk(request: request, plan: plan, start: start, primary: plan.configured.first.flatMap { pool.models[$0] })
         let tried = plan.triedSteps
         if tried.isEmpty, !plan.steps.isEmpty {
-            let retryAt = resilience?.earliestReopening(plan.steps)
-            return .failure(walk.failure(.allBreakersOpen(retryAt: retryAt), at: start))
+            let kind = Self.nothingToTry(plan.steps, resilience: resilience, estimatedTokens: request.chat.estimatedInputTokens)
+            return .failure(walk.failure(kind, at: start))
         }
         var generator = SystemRandomNumberGenerator()
-        for (index, step) in tried.enumerated() {
+        for (index, step) in tried.enumerated() where !walk.isPassedOver(step) {
             var retryIndex = 0
             while true {
                 let now = clock.now()
@@ -104,6 +119,10 @@ public struct Router: Sendable {
                 case .success(let response):
                     return .success(walk.result(served: step.model, response: response, at: end))
                 case .failure(let failure):
+                    if failure.type == .contextLength {
+                        // Never on to a model whose window is no larger than the one that said "too long".
+                        walk.passOverSmallerWindows(than: step.model, in: tried[(index + 1)...])
+                    }
                     guard let wait = retryWait(after: failure, step: step, retryIndex: retryIndex, deadline: deadline, at: end, using: &generator)
                     else { break }
                     retryIndex += 1
@@ -122,16 +141,22 @@ public struct Router: Sendable {
         return .failure(walk.failure(end >= deadline ? .deadlineExceeded : .allModelsFailed, at: end))
     }
 
+    /// Why a plan with nothing to try fails: no model can take the request at all, or every one
+    /// that could has an open breaker.
+    static func nothingToTry(_ steps: [RouteStep], resilience: Resilience?, estimatedTokens: Int) -> RouteFailure.Kind {
+        let unfit = steps.filter { $0.reason == .lacksCapability || $0.reason == .contextTooSmall }
+        if unfit.count == steps.count {
+            if let capability = unfit.lazy.compactMap(\.capability).first { return .noCapableModel(capability) }
+            return .contextTooLarge(estimatedTokens: estimatedTokens)
+        }
+        return .allBreakersOpen(retryAt: resilience?.earliestReopening(steps))
+    }
+
     private func invoke(
         _ model: ModelConfig, request: CompletionRequest, deadline: Moment, at now: Moment
     ) async -> Result<ProviderResponse, ProviderFailure> {
         let attemptDeadline = model.timeoutMs.map { min(deadline, now.adding(millis: $0)) } ?? deadline
-        return await invoker.invoke(
-            ProviderRequest(
-                model: model, messages: request.messages, maxTokens: min(request.maxTokens, model.maxTokens),
-                temperature: request.temperature, deadline: attemptDeadline
-            )
-        )
+        return await invoker.invoke(ProviderRequest(model: model, chat: request.chat, deadline: attemptDeadline))
     }
 
     /// How long to wait before retrying the same model, or `nil` to move on at once.

@@ -5,14 +5,9 @@ import NIOHTTP1
 /// Google Gemini (`POST {base}/models/{model_id}:generateContent`). The key goes in the
 /// `x-goog-api-key` header, never in the URL. Assistant turns become role `model`;
 /// system messages become `systemInstruction`.
-public struct GeminiAdapter: ProviderAdapter, WireFormat {
+public struct GeminiAdapter: ProviderAdapter {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
-
-    /// Finish reasons that mean the output was blocked.
-    static let blockingFinishReasons: Set<String> = [
-        "SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY",
-    ]
 
     public init(settings: ProviderSettings, transport: HTTPTransport, clock: any FallbackClock) {
         self.settings = settings
@@ -20,62 +15,29 @@ public struct GeminiAdapter: ProviderAdapter, WireFormat {
     }
 
     public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
-        await exchange.run(request, format: Self.self)
+        let settings = settings
+        let ignored = GeminiTranslation.ignoredFields(request)
+        return await exchange.run(
+            request, build: { Self.makeRequest($0, settings: settings) },
+            parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1, ignored: ignored) })
     }
 
-    /// The HTTP call: `{contents, systemInstruction?, generationConfig: {maxOutputTokens, temperature}}`.
+    /// The HTTP call: the translated body, the key in `x-goog-api-key`.
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()
         if let key = settings.apiKey {
             headers.add(name: "x-goog-api-key", value: key.reveal())
         }
-        var system = JSON.emptyArray
-        var contents = JSON.emptyArray
-        for message in request.messages {
-            let parts: JSON = [["text": .string(message.content)]]
-            switch message.role {
-            case .system: system.append(["text": .string(message.content)])
-            case .user: contents.append(["role": "user", "parts": parts])
-            case .assistant: contents.append(["role": "model", "parts": parts])
-            }
-        }
-        var body: JSON = ["contents": contents]
-        if system.count > 0 { body["systemInstruction"] = ["parts": system] }
-        body["generationConfig"] = [
-            "maxOutputTokens": .int(request.maxTokens),
-            "temperature": .double(request.temperature),
-        ]
         let url = settings.baseURL + "/models/" + pathSegment(request.model.modelID) + ":generateContent"
-        return ProviderHTTPRequest(url: url, headers: headers, body: body)
+        return ProviderHTTPRequest(url: url, headers: headers, body: GeminiTranslation.body(request))
     }
 
-    /// Reads a reply: `candidates[0].content.parts[].text` joined and `usageMetadata`; a
-    /// `promptFeedback.blockReason` or a blocking `finishReason` without text is `content_filter`.
-    public static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64)
+    /// Reads a reply; a blocked prompt or output is `content_filter`, thinking that used the whole
+    /// output cap is `truncated`.
+    public static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64, ignored: [String] = [])
         -> Result<ProviderResponse, ProviderFailure>
     {
-        ParsedContent.parse(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis, content: content(of:))
-    }
-
-    static func content(of json: JSON) -> ParsedContent {
-        let candidate = json["candidates"]?[0]
-        let finish = candidate?["finishReason"]?.stringValue
-        var texts: [String] = []
-        for part in candidate?["content"]?["parts"]?.arrayValue ?? [] where part["thought"]?.boolValue != true {
-            if let text = part["text"]?.stringValue { texts.append(text) }
-        }
-        let text = texts.joined()
-        if text.isEmpty {
-            if let reason = json["promptFeedback"]?["blockReason"]?.stringValue {
-                return .filtered("prompt blocked (blockReason \(reason))")
-            }
-            if let finish, blockingFinishReasons.contains(finish) {
-                return .filtered("output blocked (finishReason \(finish))")
-            }
-        }
-        guard let candidate, candidate.kind == .object else { return .bad("response has no candidates") }
-        guard !texts.isEmpty else { return .bad("response has no text (finishReason \(finish ?? "none"))") }
-        return .content(text, finishReason: finish)
+        ParsedReply.parse(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis, ignored: ignored, read: GeminiTranslation.reply(_:))
     }
 
     /// The model id as one URL path segment (`models/` prefix dropped, unsafe bytes percent-encoded).

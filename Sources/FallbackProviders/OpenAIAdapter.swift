@@ -6,7 +6,7 @@ import NIOHTTP1
 /// servers (vLLM, Ollama, Groq, Together, Azure...), where the key is optional: without one no
 /// key header is sent. Azure-style deployments set `authHeader` (`api-key`) and `query`
 /// (`api-version=...`) with the deployment's URL as the base.
-public struct OpenAIAdapter: ProviderAdapter, WireFormat {
+public struct OpenAIAdapter: ProviderAdapter {
     public let settings: ProviderSettings
     private let exchange: HTTPExchange
 
@@ -16,10 +16,14 @@ public struct OpenAIAdapter: ProviderAdapter, WireFormat {
     }
 
     public func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure> {
-        await exchange.run(request, format: Self.self)
+        let settings = settings
+        let ignored = OpenAITranslation.ignoredFields(request)
+        return await exchange.run(
+            request, build: { Self.makeRequest($0, settings: settings) },
+            parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1, ignored: ignored) })
     }
 
-    /// The HTTP call for `request`: `{model, messages, max_tokens, temperature}` with a Bearer key.
+    /// The HTTP call for `request`: the caller's body with the model and output cap rewritten, and the key.
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()
         if let key = settings.apiKey, !key.isEmpty {
@@ -29,48 +33,16 @@ public struct OpenAIAdapter: ProviderAdapter, WireFormat {
                 headers.add(name: "authorization", value: "Bearer " + key.reveal())
             }
         }
-        var messages = JSON.emptyArray
-        for message in request.messages {
-            messages.append(["role": .string(message.role.rawValue), "content": .string(message.content)])
-        }
-        let body: JSON = [
-            "model": .string(request.model.modelID),
-            "messages": messages,
-            "max_tokens": .int(request.maxTokens),
-            "temperature": .double(request.temperature),
-        ]
         let query = settings.query.map { "?" + $0 } ?? ""
-        return ProviderHTTPRequest(url: settings.baseURL + "/chat/completions" + query, headers: headers, body: body)
+        return ProviderHTTPRequest(
+            url: settings.baseURL + "/chat/completions" + query, headers: headers,
+            body: OpenAITranslation.body(request, kind: settings.kind))
     }
 
-    /// Reads a reply: `choices[0].message.content`, `usage`, `finish_reason`; errors are classified.
-    public static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64)
+    /// Reads a reply: `choices[0].message` whole, `usage` with its details, `finish_reason`.
+    public static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64, ignored: [String] = [])
         -> Result<ProviderResponse, ProviderFailure>
     {
-        ParsedContent.parse(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis, content: content(of:))
-    }
-
-    static func content(of json: JSON) -> ParsedContent {
-        guard let choice = json["choices"]?[0], choice.kind == .object else { return .bad("response has no choices") }
-        let finish = choice["finish_reason"]?.stringValue
-        let message = choice["message"]
-        let text = message.flatMap(Self.text(of:))
-        if text?.isEmpty ?? true {
-            if finish == "content_filter" { return .filtered("output blocked by the content filter") }
-            if let refusal = message?["refusal"]?.stringValue, !refusal.isEmpty {
-                return .filtered("model refused: " + refusal)
-            }
-        }
-        guard let text else { return .bad("response has no message content") }
-        return .content(text, finishReason: finish)
-    }
-
-    /// `content` as a string, or the text parts of a content array joined.
-    private static func text(of message: JSON) -> String? {
-        guard let content = message["content"] else { return nil }
-        if let text = content.stringValue { return text }
-        guard let parts = content.arrayValue else { return nil }
-        let texts = parts.compactMap { $0["text"]?.stringValue }
-        return texts.isEmpty ? nil : texts.joined()
+        ParsedReply.parse(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis, ignored: ignored, read: OpenAITranslation.reply(_:))
     }
 }

@@ -32,15 +32,7 @@ public struct ProviderHTTPRequest: Sendable {
     }
 }
 
-/// The part of an HTTP adapter that is not about its wire format: deadline, sending, dispatch.
-/// How one provider's API looks on the wire: the request it takes and how its reply reads.
-/// Adapters conform; the shared exchange does the deadline, the transport and the error handling.
-protocol WireFormat {
-    static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest
-    static func parseResponse(_ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64)
-        -> Result<ProviderResponse, ProviderFailure>
-}
-
+/// The part of an HTTP adapter that is not about its wire format: deadline, sending, error handling.
 struct HTTPExchange: Sendable {
     let settings: ProviderSettings
     let transport: HTTPTransport
@@ -51,14 +43,6 @@ struct HTTPExchange: Sendable {
         let timeout = request.model.timeoutMs ?? settings.timeoutMs
         guard timeout > 0 else { return request.deadline }
         return min(request.deadline, now.adding(millis: timeout))
-    }
-
-    /// One call in `format`'s wire shape.
-    func run<Format: WireFormat>(_ request: ProviderRequest, format: Format.Type) async -> Result<ProviderResponse, ProviderFailure> {
-        let settings = settings
-        return await run(
-            request, build: { Format.makeRequest($0, settings: settings) },
-            parse: { Format.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1) })
     }
 
     /// Sends `call` and hands a reply to `parse`; transport failures are returned as they are.
@@ -86,26 +70,64 @@ struct HTTPExchange: Sendable {
     }
 }
 
-/// The outcome of reading a 2xx body: either content or a reason it has none.
-enum ParsedContent {
-    case content(String, finishReason: String?)
-    case filtered(String)
-    case bad(String)
-}
+/// What a provider's 2xx body says, in fallbackd's terms, before it becomes a result.
+struct ParsedReply {
+    var message: AssistantMessage
+    /// `nil` when the provider gave no reason.
+    var finish: FinishReason?
+    var providerFinish: String?
+    /// A reason the body is unusable even though it parsed (`MALFORMED_FUNCTION_CALL`).
+    var malformed: String?
 
-extension ParsedContent {
-    /// Turns a parsed 2xx body into the adapter result.
-    func result(reply: HTTPReply, usage: Usage, apiKey: APIKey?) -> Result<ProviderResponse, ProviderFailure> {
-        switch self {
-        case .content(let text, let finish):
-            return .success(ProviderResponse(content: text, usage: usage, httpStatus: reply.status, finishReason: finish))
-        case .filtered(let why):
+    init(message: AssistantMessage, finish: FinishReason?, providerFinish: String?, malformed: String? = nil) {
+        self.message = message
+        self.finish = finish
+        self.providerFinish = providerFinish
+        self.malformed = malformed
+    }
+
+    /// The result: a message with something in it serves; an empty one is `truncated` when the
+    /// output cap cut it, `content_filter` when it was withheld, `bad_response` otherwise.
+    func result(reply: HTTPReply, usage: Usage, apiKey: APIKey?, ignored: [String]) -> Result<ProviderResponse, ProviderFailure> {
+        if let malformed { return .failure(ProviderErrorClassifier.badResponse(malformed, reply: reply, apiKey: apiKey, usage: usage)) }
+        guard message.isEmpty else {
+            let finish = self.finish ?? (message.toolCalls.isEmpty ? .stop : .toolCalls)
+            return .success(
+                ProviderResponse(
+                    message: message, finishReason: finish, providerFinishReason: providerFinish, usage: usage,
+                    httpStatus: reply.status, ignoredFields: ignored))
+        }
+        let why = providerFinish.map { " (finish reason \($0))" } ?? ""
+        switch finish {
+        case .length:
             return .failure(
-                ProviderFailure(
-                    .contentFilter, httpStatus: reply.status, message: ProviderText.sanitize(why, apiKey: apiKey),
-                    usage: usage))
-        case .bad(let why):
-            return .failure(ProviderErrorClassifier.badResponse(why, reply: reply, apiKey: apiKey, usage: usage))
+                ProviderFailure(.truncated, httpStatus: reply.status, message: "the output cap was reached before any content\(why)", usage: usage))
+        case .contentFilter:
+            return .failure(
+                ProviderFailure(.contentFilter, httpStatus: reply.status, message: "output withheld by the provider\(why)", usage: usage))
+        default:
+            return .failure(ProviderErrorClassifier.badResponse("response has no content\(why)", reply: reply, apiKey: apiKey, usage: usage))
+        }
+    }
+
+    /// Every adapter's reply handling: a non-2xx status is classified, a 2xx body must be a JSON
+    /// object without an error, and `read` reads the provider's own shape; usage is kept on every outcome.
+    static func parse(
+        _ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64, ignored: [String] = [],
+        read: (JSON) -> Result<ParsedReply, ParsedContentError>
+    ) -> Result<ProviderResponse, ProviderFailure> {
+        guard (200...299).contains(reply.status) else {
+            return .failure(ProviderErrorClassifier.classify(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis))
+        }
+        switch object(in: reply) {
+        case .success(let json):
+            let usage = ProviderText.usage(in: json) ?? .zero
+            switch read(json) {
+            case .success(let parsed): return parsed.result(reply: reply, usage: usage, apiKey: apiKey, ignored: ignored)
+            case .failure(let error): return .failure(ProviderErrorClassifier.badResponse(error.why, reply: reply, apiKey: apiKey, usage: usage))
+            }
+        case .failure(let error):
+            return .failure(ProviderErrorClassifier.badResponse(error.why, reply: reply, apiKey: apiKey))
         }
     }
 
@@ -125,25 +147,6 @@ extension ParsedContent {
 }
 
 /// Why a 2xx body was unusable.
-extension ParsedContent {
-    /// Every adapter's reply handling: a non-2xx status is classified, a 2xx body must be a JSON
-    /// object, and `content` reads the provider's own shape; usage is kept on every outcome.
-    static func parse(
-        _ reply: HTTPReply, apiKey: APIKey?, nowUnixMillis: Int64, content: (JSON) -> ParsedContent
-    ) -> Result<ProviderResponse, ProviderFailure> {
-        guard (200...299).contains(reply.status) else {
-            return .failure(ProviderErrorClassifier.classify(reply, apiKey: apiKey, nowUnixMillis: nowUnixMillis))
-        }
-        switch object(in: reply) {
-        case .success(let json):
-            let usage = ProviderText.usage(in: json) ?? .zero
-            return content(json).result(reply: reply, usage: usage, apiKey: apiKey)
-        case .failure(let error):
-            return ParsedContent.bad(error.why).result(reply: reply, usage: .zero, apiKey: apiKey)
-        }
-    }
-}
-
 struct ParsedContentError: Error {
     var why: String
 }

@@ -61,6 +61,7 @@ public enum ProviderErrorClassifier {
     public static func errorType(status: Int, details: ErrorDetails?) -> ErrorType {
         let type = details?.type?.lowercased() ?? ""
         let message = details?.message?.lowercased() ?? ""
+        if isQuota(status: status, details: details) { return .quota }
         switch status {
         case 429:
             return .rateLimited
@@ -74,17 +75,47 @@ public enum ProviderErrorClassifier {
             return .serverError
         case 408:
             return .timeout
-        case 401, 402, 403:
+        case 401, 403:
             return .auth
+        case 404:
+            // The model id is unknown (or not available to this key): the config names a model that is not there.
+            return .misconfigured
         case 400...499:
             guard let details else { return .invalidRequest }
             if isContextLength(details) { return .contextLength }
             if isContentFilter(details) { return .contentFilter }
             if details.reasons.contains("API_KEY_INVALID") || message.contains("api key not valid") { return .auth }
+            if isRejectedParameter(details) { return .misconfigured }
             return .invalidRequest
         default:
             return .badResponse
         }
+    }
+
+    /// Whether the account cannot pay or may not call from here: OpenAI's `insufficient_quota` 429,
+    /// a 402, a billing 400/403 (Anthropic's "credit balance is too low"), Gemini's FAILED_PRECONDITION
+    /// (billing not enabled, region not supported).
+    static func isQuota(status: Int, details: ErrorDetails?) -> Bool {
+        if status == 402 { return true }
+        guard let details, (400...499).contains(status) else { return false }
+        let code = (details.code ?? "").lowercased()
+        let type = (details.type ?? "").lowercased()
+        if code == "insufficient_quota" || type == "insufficient_quota" || code == "billing_hard_limit_reached" { return true }
+        if code == "failed_precondition" { return true }
+        guard status != 429 else { return false }
+        let message = details.message?.lowercased() ?? ""
+        return message.contains("credit balance") || message.contains("billing") || message.contains("payment required")
+            || message.contains("location is not supported")
+    }
+
+    /// Whether a 400 says this model rejects a parameter fallbackd sent (`max_tokens` to a reasoning
+    /// model, an unsupported temperature): the model's config is wrong, not the caller's request.
+    static func isRejectedParameter(_ details: ErrorDetails) -> Bool {
+        let code = (details.code ?? "").lowercased()
+        if code == "unsupported_parameter" || code == "unsupported_value" { return true }
+        let message = details.message?.lowercased() ?? ""
+        return message.contains("unsupported parameter") || message.contains("not supported with this model")
+            || message.contains("unsupported value") || message.contains("does not support")
     }
 
     /// Whether the error says the prompt does not fit the context window.

@@ -48,23 +48,38 @@ enum ProviderText {
         }
     }
 
-    /// Token usage in any of the three wire shapes (OpenAI `usage.prompt_tokens`, Anthropic
-    /// `usage.input_tokens`, Gemini `usageMetadata.promptTokenCount`); `nil` when absent.
+    /// Token usage in any of the three wire shapes, normalised: input counts every input token
+    /// (cached and cache-written included), output every output token (reasoning included).
+    /// OpenAI: `usage.prompt_tokens` (+ `prompt_tokens_details.cached_tokens`), `completion_tokens`
+    /// (+ `completion_tokens_details.reasoning_tokens`). Anthropic: `usage.input_tokens` excludes the
+    /// cache's `cache_read_input_tokens` and `cache_creation_input_tokens`, which are added. Gemini:
+    /// `usageMetadata` with `thoughtsTokenCount` outside `candidatesTokenCount`. `nil` when absent.
     static func usage(in json: JSON) -> Usage? {
         if let usage = json["usage"], usage.kind == .object {
-            if let input = usage["prompt_tokens"]?.intValue ?? usage["input_tokens"]?.intValue {
-                let output = usage["completion_tokens"]?.intValue ?? usage["output_tokens"]?.intValue ?? 0
-                return Usage(inputTokens: max(0, input), outputTokens: max(0, output))
+            let prompt = usage["prompt_tokens"]?.intValue
+            let completion = usage["completion_tokens"]?.intValue
+            if prompt != nil || completion != nil {
+                return Usage(
+                    inputTokens: max(0, prompt ?? 0), outputTokens: max(0, completion ?? 0),
+                    cachedInputTokens: max(0, usage["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0),
+                    reasoningTokens: max(0, usage["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0))
             }
-            if let output = usage["completion_tokens"]?.intValue ?? usage["output_tokens"]?.intValue {
-                return Usage(inputTokens: 0, outputTokens: max(0, output))
+            let input = usage["input_tokens"]?.intValue
+            let output = usage["output_tokens"]?.intValue
+            if input != nil || output != nil {
+                let read = max(0, usage["cache_read_input_tokens"]?.intValue ?? 0)
+                let written = max(0, usage["cache_creation_input_tokens"]?.intValue ?? 0)
+                return Usage(
+                    inputTokens: max(0, input ?? 0) + read + written, outputTokens: max(0, output ?? 0),
+                    cachedInputTokens: read, cacheWriteTokens: written)
             }
         }
         if let meta = json["usageMetadata"], meta.kind == .object {
-            let input = meta["promptTokenCount"]?.intValue ?? 0
-            // Gemini bills thinking tokens as output.
-            let output = (meta["candidatesTokenCount"]?.intValue ?? 0) + (meta["thoughtsTokenCount"]?.intValue ?? 0)
-            return Usage(inputTokens: max(0, input), outputTokens: max(0, output))
+            let thoughts = max(0, meta["thoughtsTokenCount"]?.intValue ?? 0)
+            return Usage(
+                inputTokens: max(0, meta["promptTokenCount"]?.intValue ?? 0),
+                outputTokens: max(0, meta["candidatesTokenCount"]?.intValue ?? 0) + thoughts,
+                cachedInputTokens: max(0, meta["cachedContentTokenCount"]?.intValue ?? 0), reasoningTokens: thoughts)
         }
         return nil
     }

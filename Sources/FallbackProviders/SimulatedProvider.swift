@@ -30,7 +30,7 @@ public struct SimulatedProvider: ProviderAdapter {
         let elapsed = Double(now.nanos - createdAt.nanos) / 1e9
         let plan = Self.plan(
             simulation, requestIndex: index, elapsedSeconds: elapsed, modelID: request.model.modelID,
-            messages: request.messages)
+            messages: request.chat.messages)
         // Latency passes on the injected clock: a manual clock in tests jumps instead of waiting.
         var wakeUp = now.adding(millis: plan.latencyMs)
         if case .failure(let failure) = plan.outcome, failure.type == .timeout {
@@ -47,7 +47,7 @@ public struct SimulatedProvider: ProviderAdapter {
         if pastDeadline, case .success = plan.outcome {
             return .failure(ProviderFailure(.timeout, message: "simulated latency exceeds the attempt deadline"))
         }
-        return plan.outcome
+        return plan.outcome.map { Self.callingTools($0, request: request.chat) }
     }
 
     /// What request `index` does: a pure function of the settings, the index, the time since
@@ -74,14 +74,29 @@ public struct SimulatedProvider: ProviderAdapter {
         }
         var content = "[simulated \(modelID)] "
         if let lastUser = messages.last(where: { $0.role == .user }) {
-            content += String(lastUser.content.prefix(60))
+            content += String(lastUser.text.prefix(60))
         }
         for _ in 0..<3 {
             content += " " + words[Int(rng.next() % UInt64(words.count))]
         }
-        let inputChars = messages.reduce(0) { $0 + $1.content.count }
+        let inputChars = messages.reduce(0) { $0 + $1.text.count }
         let usage = Usage(inputTokens: (inputChars + 3) / 4, outputTokens: (content.count + 3) / 4)
         return SimulatedPlan(latencyMs: latency, outcome: .success(ProviderResponse(content: content, usage: usage)))
+    }
+
+    /// A simulated model asked with tools (and not told not to) answers a new user turn by calling
+    /// the first tool it may, so demos and tests see tool calls go through.
+    static func callingTools(_ response: ProviderResponse, request: ChatRequest) -> ProviderResponse {
+        guard let first = request.tools.first, request.toolChoice != ToolChoice.none,
+            request.messages.last?.role == .user
+        else { return response }
+        var name = first.name
+        if case .function(let forced) = request.toolChoice { name = forced }
+        var answer = response
+        answer.message = AssistantMessage(
+            content: nil, toolCalls: [ToolCall(id: "call_sim_\(request.messages.count)", name: name, arguments: "{}")])
+        answer.finishReason = .toolCalls
+        return answer
     }
 
     /// The failure a simulated provider reports for `type`, with a plausible HTTP status.
@@ -92,7 +107,8 @@ public struct SimulatedProvider: ProviderAdapter {
             case .overloaded: 529
             case .serverError: 500
             case .auth: 401
-            case .invalidRequest, .contextLength, .contentFilter: 400
+            case .invalidRequest, .contextLength, .contentFilter, .misconfigured, .truncated: 400
+            case .quota: 402
             case .badResponse: 200
             case .timeout, .connection, .cancelled: nil
             }

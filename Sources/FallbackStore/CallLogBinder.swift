@@ -27,6 +27,9 @@ enum CallLogBinder {
         try insert.bind(row.fallbackCount, at: 18)
         try insert.bind(row.primaryCostUSD, at: 19)
         try insert.bind(flag(row.shadow), at: 20)
+        try insert.bind(row.usage.cachedInputTokens, at: 21)
+        try insert.bind(row.usage.cacheWriteTokens, at: 22)
+        try insert.bind(row.usage.reasoningTokens, at: 23)
     }
 
     /// Binds `result` in ``CallLogSchema/shadowColumns`` order (without `id`) to ``CallLogSchema/insertShadowSQL``.

@@ -47,6 +47,12 @@ public struct CallRow: Sendable, Hashable {
     public var primaryCostUSD: Double?
     /// A shadow call (sampled traffic on a backup model), not part of the caller's request.
     public var shadow: Bool
+    /// Input tokens read from the prompt cache.
+    public var cachedInputTokens: Int = 0
+    /// Input tokens written to the prompt cache.
+    public var cacheWriteTokens: Int = 0
+    /// Output tokens spent reasoning.
+    public var reasoningTokens: Int = 0
 
     /// ``errorType`` parsed, `nil` when NULL or unknown.
     public var errorKind: ErrorType? { errorType.flatMap(ErrorType.init(rawValue:)) }
@@ -161,7 +167,10 @@ public final class CallLogReader {
                 served: statement.int64(at: 17) != 0,
                 fallbackCount: statement.int64OrNil(at: 18).map { Int($0) },
                 primaryCostUSD: statement.doubleOrNil(at: 19),
-                shadow: statement.int64(at: 20) != 0))
+                shadow: statement.int64(at: 20) != 0,
+                cachedInputTokens: Int(statement.int64(at: 21)),
+                cacheWriteTokens: Int(statement.int64(at: 22)),
+                reasoningTokens: Int(statement.int64(at: 23))))
         }
         return rows
     }

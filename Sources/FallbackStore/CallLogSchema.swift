@@ -22,6 +22,7 @@ public enum CallLogSchema {
         "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
         "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
         "served", "fallback_count", "primary_cost_usd", "shadow",
+        "cached_input_tokens", "cache_write_tokens", "reasoning_tokens",
     ]
 
     /// Columns of `shadow_results` in table order.
@@ -65,7 +66,16 @@ public enum CallLogSchema {
         Migration(version: 1, summary: "model_calls call log", sql: createCallLog),
         Migration(version: 2, summary: "breaker_state and health_buckets", sql: createResilienceState),
         Migration(version: 3, summary: "cost columns and shadow_results", sql: addCostColumns + createShadowResults),
+        Migration(version: 4, summary: "cache and reasoning token counts", sql: addTokenDetailColumns),
     ]
+
+    /// Version 4: the token counts prices depend on beyond input and output (prompt-cache reads and
+    /// writes, reasoning). No index: reports read them only through rows already selected.
+    static let addTokenDetailColumns = """
+        ALTER TABLE model_calls ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE model_calls ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE model_calls ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+        """
 
     /// Version 2: what the resilience engine restores at start. Times are wall-clock unix millis.
     static let createResilienceState = """

@@ -43,6 +43,10 @@ extension JSON {
     public static func optional(_ value: String?) -> JSON { value.map { .string($0) } ?? .null }
     /// An integer, or `null` for `nil`.
     public static func optional(_ value: Int?) -> JSON { value.map { .int($0) } ?? .null }
+    /// A real, or `null` for `nil`.
+    public static func optional(_ value: Double?) -> JSON { value.map { .double($0) } ?? .null }
+    /// A boolean, or `null` for `nil`.
+    public static func optional(_ value: Bool?) -> JSON { value.map { .bool($0) } ?? .null }
 
     /// Sets or removes (`nil`) an object member. No effect on a non-object.
     public subscript(key: String) -> JSON? {
@@ -64,6 +68,13 @@ extension JSON {
                 }
             }
         }
+    }
+
+    /// This object with `other`'s members added (replacing same-named ones). Non-objects are returned as they are.
+    public func merging(_ other: JSON) -> JSON {
+        var merged = self
+        for (key, value) in other.objectValue ?? [] { merged[key] = value }
+        return merged
     }
 
     /// Appends to an array. No effect on a non-array.

@@ -37,9 +37,12 @@ public struct JSON: @unchecked Sendable {
         }
     }
 
+    /// Copies the node before a mutation when anyone else holds it. The copy is shallow: children
+    /// stay shared, and a mutation reaching into one copies that child in turn (it is borrowed, so
+    /// held twice), so editing the top of a large tree (a request's model and cap) costs one level.
     @inlinable mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&box) || box.node.pointee.refcount > 1 {
-            guard let copy = json_deep_copy(box.node) else { return }
+            guard let copy = json_copy(box.node) else { return }
             box = JSONBox(copy)
         }
     }

@@ -70,10 +70,12 @@ struct CompleteCommand: ClientCommand {
             temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()).flatMap { $0 }, shadow: shadow
         )
         if json {
-            print(completion.raw.serialized)
+            print((completion.raw ?? completion.json).serialized)
             return
         }
-        print(completion.content)
+        if let content = completion.content { print(content) }
+        for call in completion.toolCalls { print("tool call \(call.id): \(call.name)(\(call.arguments))") }
+        if let refusal = completion.refusal { print("refused: \(refusal)") }
         print(completion.summary)
         if let comparison = completion.costComparison { print(comparison) }
         Output.attemptTable(completion.attempts).print()

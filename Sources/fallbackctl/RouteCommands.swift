@@ -89,7 +89,7 @@ struct ReportCommand: ClientCommand {
     func run(with client: FallbackClient) throws(FallbackClientError) {
         let reported: ReportOutcome = outcome == .success ? .success : .error(type: errorType ?? "")
         let usage = inputTokens == nil && outputTokens == nil
-            ? nil : Completion.Usage(inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0)
+            ? nil : Usage(inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0)
         let receipt = try client.report(
             model: model, outcome: reported, latencyMs: latencyMs, usage: usage, httpStatus: httpStatus, task: task
         )

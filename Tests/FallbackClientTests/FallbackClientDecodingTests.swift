@@ -35,7 +35,7 @@ import Testing
         #expect(completion.fallbackCount == 1)
         #expect(completion.usedFallback)
         #expect(completion.latencyMs == 812)
-        #expect(completion.usage == Completion.Usage(inputTokens: 12, outputTokens: 40))
+        #expect(completion.usage == Usage(inputTokens: 12, outputTokens: 40))
         #expect(completion.costUSD == 0.000636)
         #expect(completion.requestID == "r-42")
         #expect(completion.raw == result)
@@ -54,7 +54,7 @@ import Testing
         let params = try #require(request["params"])
         let expected: JSON = [
             "messages": [["role": "system", "content": "Be brief."], ["role": "user", "content": "Hi"]],
-            "task": "complex_reasoning", "models": ["gpt-4o", "claude-3-5-sonnet"], "max_tokens": 50,
+            "task": "complex_reasoning", "models": ["gpt-4o", "claude-3-5-sonnet"], "max_completion_tokens": 50,
             "temperature": 0.5, "timeout_ms": 2000, "metadata": ["user": "u1"],
         ]
         #expect(params == expected)
@@ -72,8 +72,8 @@ import Testing
         #expect(params == ["messages": [["role": "system", "content": "Sys"], ["role": "user", "content": "Hi"]]])
     }
 
-    @Test func completeResultWithoutContentIsAProtocolError() throws {
-        let server = try FakeServer { _, _ in .result(["model_used": "gpt-4o"]) }
+    @Test func completeResultWithoutModelUsedIsAProtocolError() throws {
+        let server = try FakeServer { _, _ in .result(["content": "hi"]) }
         defer { server.stop() }
         let client = FallbackClient(socketPath: server.path, timeout: .seconds(5))
 
@@ -82,7 +82,7 @@ import Testing
             Issue.record("expected .protocolError, got \(String(describing: error))")
             return
         }
-        #expect(detail.contains("content"))
+        #expect(detail.contains("model_used"))
     }
 
     @Test func pingStatusModelsAndChainsDecode() throws {

@@ -134,7 +134,7 @@ import Testing
 
         let receipt = try client.report(
             model: "gpt-4o", outcome: .error(type: "rate_limited"), latencyMs: 120,
-            usage: Completion.Usage(inputTokens: 100, outputTokens: 50), httpStatus: 429, task: "chat",
+            usage: Usage(inputTokens: 100, outputTokens: 50), httpStatus: 429, task: "chat",
             metadata: ["app": "web"]
         )
         try client.report(model: "gpt-4o-mini", outcome: .success, latencyMs: 80)

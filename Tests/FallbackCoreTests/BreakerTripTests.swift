@@ -119,6 +119,28 @@ struct BreakerTripTests {
         #expect(status.lastFailureAt == nil)
     }
 
+    @Test("a quota failure opens at once like auth; a misconfigured one counts like any failure")
+    func quotaOpensAtOnceMisconfiguredCounts() {
+        let policy = BreakerPolicy(consecutiveFailures: 3, failureRateThreshold: nil, authOpenMs: 3_600_000)
+        var quota = CircuitBreaker(policy: policy)
+        BreakerFixture.fail(&quota, 1, at: t0, type: .quota)
+        #expect(quota.status(at: t0).phase == .open)
+        #expect(quota.status(at: t0).misconfigured)
+        #expect(quota.status(at: t0).lastTripReason == "quota: misconfigured")
+        #expect(quota.status(at: t0).openUntil == t0.adding(millis: 3_600_000))
+
+        var rejected = CircuitBreaker(policy: policy)
+        BreakerFixture.fail(&rejected, 2, at: t0, type: .misconfigured)
+        #expect(rejected.status(at: t0).phase == .closed, "two rejected parameters: not yet the trip rule")
+        BreakerFixture.fail(&rejected, 1, at: t0, type: .misconfigured)
+        #expect(rejected.status(at: t0).phase == .open)
+        #expect(!rejected.status(at: t0).misconfigured)
+
+        var truncated = CircuitBreaker(policy: policy)
+        BreakerFixture.fail(&truncated, 5, at: t0, type: .truncated)
+        #expect(truncated.status(at: t0).phase == .closed, "a truncated answer says nothing about the model's health")
+    }
+
     @Test("an auth failure opens at once for authOpenMs, flagged misconfigured, level untouched")
     func authOpensAtOnce() {
         let policy = BreakerPolicy(consecutiveFailures: 0, failureRateThreshold: nil, authOpenMs: 7_200_000)

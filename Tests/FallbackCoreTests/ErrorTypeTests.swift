@@ -17,6 +17,9 @@ struct ErrorTypeTests {
         (.contentFilter, "content_filter", false, false),
         (.badResponse, "bad_response", false, true),
         (.cancelled, "cancelled", false, false),
+        (.quota, "quota", false, true),
+        (.misconfigured, "misconfigured", false, true),
+        (.truncated, "truncated", false, false),
     ]
 
     @Test("the table covers every case exactly once")
@@ -31,7 +34,7 @@ struct ErrorTypeTests {
             #expect(type.rawValue == name)
             #expect(ErrorType(rawValue: name) == type)
         }
-        let spec = "rate_limited, overloaded, server_error, timeout, connection, auth, invalid_request, context_length, content_filter, bad_response, cancelled"
+        let spec = "rate_limited, overloaded, server_error, timeout, connection, auth, invalid_request, context_length, content_filter, bad_response, cancelled, quota, misconfigured, truncated"
         #expect(ErrorType.allCases.map(\.rawValue).joined(separator: ", ") == spec)
     }
 

@@ -15,7 +15,7 @@ final class RuleInvoker: ModelInvoker {
         calls.add(1, ordering: .relaxed)
         await Task.yield()
         clock.advance(millis: 1)
-        let number = Int(request.messages.last?.content ?? "") ?? 0
+        let number = Int(request.chat.messages.last?.text ?? "") ?? 0
         switch request.model.name {
         case "gpt-4o":
             return .failure(ProviderFailure(.rateLimited, httpStatus: 429, message: "slow down"))

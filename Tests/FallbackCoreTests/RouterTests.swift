@@ -18,7 +18,7 @@ struct RouterTests {
         #expect(result.fallbackCount == 0)
         #expect(result.usedFallback == false)
         #expect(result.latencyMs == 250)
-        #expect(result.finishReason == "stop")
+        #expect(result.finishReason == .stop)
         #expect(result.usage == Usage(inputTokens: 1_200, outputTokens: 350))
         #expect(abs(result.costUSD - 0.01125) < 1e-12)
         #expect(result.attempts.count == 1)
@@ -127,11 +127,13 @@ struct RouterTests {
         let h = try Harness(
             models: [small, Seed.sonnet, Seed.gpt4oMini, Seed.haiku],
             ["gpt-4o": [.fail(.serverError)], "claude-3-5-sonnet": [.ok()]])
-        let request = CompletionRequest(requestID: "r", messages: messages("q"), maxTokens: 1_000, temperature: 1.25)
+        var request = CompletionRequest(requestID: "r", messages: messages("q"))
+        request.chat.maxOutputTokens = 1_000
+        request.chat.temperature = 1.25
         _ = await h.router.execute(request)
         let calls = h.invoker.calls
-        #expect(calls.map(\.request.maxTokens) == [256, 1_000])
-        #expect(calls.allSatisfy { $0.request.temperature == 1.25 && $0.request.messages == messages("q") })
+        #expect(calls.map(\.request.maxOutputTokens) == [256, 1_000])
+        #expect(calls.allSatisfy { $0.request.temperature == 1.25 && $0.request.chat.messages == messages("q") })
         #expect(calls.map(\.request.model) == [small, Seed.sonnet])
     }
 

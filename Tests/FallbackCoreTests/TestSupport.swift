@@ -36,7 +36,7 @@ struct Step: Sendable {
     static func ok(_ content: String = "ok", _ usage: Usage = Usage(inputTokens: 10, outputTokens: 20), after ms: Int64 = 100)
         -> Step
     {
-        Step(latencyMs: ms, outcome: .success(ProviderResponse(content: content, usage: usage, finishReason: "stop")))
+        Step(latencyMs: ms, outcome: .success(ProviderResponse(content: content, usage: usage, finishReason: .stop)))
     }
 
     static func fail(

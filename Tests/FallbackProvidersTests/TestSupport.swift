@@ -1,6 +1,7 @@
 import FallbackCore
 import FallbackRPC
 import NIOHTTP1
+import Testing
 import Synchronization
 
 @testable import FallbackProviders
@@ -18,10 +19,19 @@ func testModel(provider: String = "p", id: String = "model-1", timeoutMs: Int64?
 }
 
 func testRequest(
-    _ messages: [ChatMessage], model: ModelConfig = testModel(), maxTokens: Int = 256, temperature: Double = 0.3,
+    _ messages: [ChatMessage], model: ModelConfig = testModel(), maxTokens: Int = 256, temperature: Double? = 0.3,
     deadline: Moment = ManualClock().now().adding(millis: 60_000)
 ) -> ProviderRequest {
-    ProviderRequest(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature, deadline: deadline)
+    var chat = ChatRequest(messages: messages)
+    chat.maxOutputTokens = maxTokens
+    chat.temperature = temperature
+    return ProviderRequest(model: model, chat: chat, deadline: deadline)
+}
+
+/// A request decoded from a Chat Completions body, as the daemon would receive it.
+func chatRequest(_ body: String, model: ModelConfig = testModel(), sourceLocation: SourceLocation = #_sourceLocation) throws -> ProviderRequest {
+    let json = try JSON.parse(body)
+    return ProviderRequest(model: model, chat: try ChatRequest(decoding: json), deadline: ManualClock().now().adding(millis: 60_000))
 }
 
 func testSettings(_ kind: ProviderKind, key: APIKey? = secretKey, baseURL: String? = nil) -> ProviderSettings {

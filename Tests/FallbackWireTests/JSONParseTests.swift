@@ -1,6 +1,6 @@
 import Testing
 
-@testable import FallbackRPC
+@testable import FallbackWire
 
 @Suite("JSON: parse and serialize")
 struct JSONParseTests {

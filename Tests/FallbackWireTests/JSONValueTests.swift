@@ -1,6 +1,6 @@
 import Testing
 
-@testable import FallbackRPC
+@testable import FallbackWire
 
 @Suite("JSON: values, accessors, copy-on-write")
 struct JSONValueTests {

@@ -48,6 +48,7 @@ from fbd_helpers import (  # noqa: E402,F401
     RESULT_FIELDS,
     result_dict,
     approx,
+    usage,
 )
 from fbd_conn import (  # noqa: E402,F401
     ConnectionClosed,

@@ -65,6 +65,7 @@ def to_plain(obj):
 RESULT_FIELDS = (
     "content", "model_used", "model_id", "provider", "task", "chain", "fallback_count", "used_fallback",
     "latency_ms", "attempts", "usage", "cost_usd", "request_id",
+    "tool_calls", "refusal", "finish_reason", "provider_finish_reason", "ignored_fields",
 )
 
 
@@ -83,3 +84,11 @@ def result_dict(res) -> dict:
 
 def approx(a, b, rel=1e-6, abs_=1e-9) -> bool:
     return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+
+
+def usage(input_tokens: int, output_tokens: int, cached: int = 0, cache_write: int = 0, reasoning: int = 0) -> dict:
+    """A result's ``usage`` object as the daemon writes it."""
+    return {
+        "input_tokens": input_tokens, "output_tokens": output_tokens, "cached_input_tokens": cached,
+        "cache_write_tokens": cache_write, "reasoning_tokens": reasoning,
+    }

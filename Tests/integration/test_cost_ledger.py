@@ -36,7 +36,7 @@ def test_cost_fields_without_fallback(daemon_factory, fake):
     r = H.complete_ok(d, MSGS)
     tok = usage_of("gpt-4o")
     assert r["model_used"] == "gpt-4o" and r["fallback_count"] == 0
-    assert r["usage"] == {"input_tokens": tok[0], "output_tokens": tok[1]}
+    assert r["usage"] == H.usage(tok[0], tok[1])
     expected = tok[0] / 1000 * 0.005 + tok[1] / 1000 * 0.015  # the seed's gpt-4o prices
     assert close(r["cost_usd"], expected), (r["cost_usd"], expected)
     assert close(r["primary_cost_usd"], expected)
@@ -50,7 +50,7 @@ def test_cheaper_fallback_has_negative_delta(daemon_factory, fake):
     r = H.complete_ok(d, MSGS)
     assert r["model_used"] == "claude-3-5-sonnet" and r["fallback_count"] == 1
     tok = usage_of("claude-3-5-sonnet")
-    assert r["usage"] == {"input_tokens": tok[0], "output_tokens": tok[1]}
+    assert r["usage"] == H.usage(tok[0], tok[1])
     served = tok[0] / 1000 * 0.003 + tok[1] / 1000 * 0.015
     primary = tok[0] / 1000 * 0.005 + tok[1] / 1000 * 0.015  # gpt-4o's prices on claude's tokens
     assert [a["model"] for a in r["attempts"]] == ["gpt-4o", "claude-3-5-sonnet"]

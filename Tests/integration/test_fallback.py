@@ -36,7 +36,7 @@ def test_fallback_order(client, fake):
     assert seen == ["gpt-4o", "claude-3-5-sonnet-20241022", "gemini-1.5-pro"]
     # usage and cost are the successful attempt's
     exp = expected_reply("gemini", "gemini-1.5-pro", MSGS)
-    assert d["usage"] == {"input_tokens": exp["input_tokens"], "output_tokens": exp["output_tokens"]}
+    assert d["usage"] == H.usage(exp["input_tokens"], exp["output_tokens"])
     assert H.approx(d["cost_usd"], H.POOL["gemini-pro"].cost(exp["input_tokens"], exp["output_tokens"]))
 
 

@@ -36,7 +36,7 @@ def test_happy_path_per_provider_kind(client, fake, pool_name):
     assert d["chain"] == "explicit"
     assert d["task"] == "default"
     assert d["used_fallback"] is False
-    assert d["usage"] == {"input_tokens": exp["input_tokens"], "output_tokens": exp["output_tokens"]}
+    assert d["usage"] == H.usage(exp["input_tokens"], exp["output_tokens"])
     want_cost = m.cost(exp["input_tokens"], exp["output_tokens"])
     assert H.approx(d["cost_usd"], want_cost), (d["cost_usd"], want_cost)
     assert isinstance(d["request_id"], str) and d["request_id"]
@@ -68,27 +68,32 @@ def test_raw_reply_shape(daemon, conn, fake):
     m = H.POOL["claude-3-haiku"]
     exp = expected_reply("anthropic", m.model_id, msgs)
     assert r["content"] == exp["content"]
-    assert r["usage"] == {"input_tokens": exp["input_tokens"], "output_tokens": exp["output_tokens"]}
+    assert r["usage"] == H.usage(exp["input_tokens"], exp["output_tokens"])
     assert H.approx(r["cost_usd"], m.cost(exp["input_tokens"], exp["output_tokens"]))
     # integer ids come back as integers
     assert conn.request("ping", id=17)["result"] == "pong"
 
 
-def test_defaults_reach_the_provider(daemon, conn, fake):
-    """max_tokens defaults to 1000 and temperature to 0.3 in every wire format."""
+def test_defaults_reach_the_provider(daemon_factory, fake):
+    """Without a cap or temperature in the request, each model's own max_tokens is sent, and its
+    default_temperature when the config has one (the seed's 0.3 lives there now), else none."""
+    def with_default(cfg):
+        cfg["models"]["gpt-4o"]["default_temperature"] = 0.3
+        cfg["models"]["claude-3-5-sonnet"]["default_temperature"] = 0.3
+    d = daemon_factory(cfg_mutate=with_default)
     msgs = [{"role": "user", "content": "defaults please"}]
     for name in ("gpt-4o", "claude-3-5-sonnet", "gemini-pro"):
-        conn.call("complete", {"messages": msgs, "models": [name]})
+        d.call("complete", {"messages": msgs, "models": [name]})
     oa = fake.requests(flavor="openai")[0]["body"]
     an = fake.requests(flavor="anthropic")[0]["body"]
     ge = fake.requests(flavor="gemini")[0]["body"]
-    assert oa.get("max_tokens", oa.get("max_completion_tokens")) == 1000
+    assert oa["max_completion_tokens"] == H.POOL["gpt-4o"].max_tokens and "max_tokens" not in oa
     assert oa["temperature"] == pytest.approx(0.3)
-    assert an["max_tokens"] == 1000
+    assert an["max_tokens"] == H.POOL["claude-3-5-sonnet"].max_tokens
     assert an["temperature"] == pytest.approx(0.3)
-    gc = ge.get("generationConfig", ge.get("generation_config"))
-    assert gc.get("maxOutputTokens", gc.get("max_output_tokens")) == 1000
-    assert gc["temperature"] == pytest.approx(0.3)
+    gc = ge["generationConfig"]
+    assert gc["maxOutputTokens"] == H.POOL["gemini-pro"].max_tokens
+    assert "temperature" not in gc, "no default_temperature configured: the provider's own default applies"
 
 
 def test_max_tokens_clipped_and_temperature_passed(daemon, conn, fake):

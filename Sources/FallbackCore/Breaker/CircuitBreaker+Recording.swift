@@ -55,8 +55,8 @@ extension CircuitBreaker {
             consecutiveFailures += 1
             lastFailureAt = now
         }
-        if outcome.errorType == .auth {
-            openMisconfigured(at: now)
+        if let type = outcome.errorType, type.opensAtOnce {
+            openMisconfigured(at: now, type: type)
         } else if let reason = tripReason() {
             trip(at: now, reason: reason)
         }
@@ -66,8 +66,8 @@ extension CircuitBreaker {
     mutating func judgeProbe(_ outcome: CallOutcome, at now: Moment) {
         if !outcome.success {
             lastFailureAt = now
-            if outcome.errorType == .auth {
-                openMisconfigured(at: now)
+            if let type = outcome.errorType, type.opensAtOnce {
+                openMisconfigured(at: now, type: type)
             } else {
                 trip(at: now, reason: "probe failed")
             }
@@ -78,10 +78,10 @@ extension CircuitBreaker {
         }
     }
 
-    /// An auth failure: the key or configuration is wrong, so open at once for the long auth duration.
-    /// The level is left alone: this is not the model flapping.
-    mutating func openMisconfigured(at now: Moment) {
-        open(for: max(0, policy.authOpenMs), at: now, reason: "auth: misconfigured", misconfigured: true)
+    /// An auth or quota failure: the key, account or configuration is wrong, so open at once for the
+    /// long misconfiguration period. The level is left alone: this is not the model flapping.
+    mutating func openMisconfigured(at now: Moment, type: ErrorType) {
+        open(for: max(0, policy.authOpenMs), at: now, reason: "\(type.rawValue): misconfigured", misconfigured: true)
     }
 
     /// Which trip rule, if any, the closed-period counters now meet.

@@ -99,12 +99,7 @@ public struct ShadowRunner: Sendable {
     func call(_ model: ModelConfig, request: CompletionRequest, permit: BreakerPermit?, start: Moment) async -> ShadowSide {
         let deadline = start.adding(millis: request.timeoutMs)
         let attemptDeadline = model.timeoutMs.map { min(deadline, start.adding(millis: $0)) } ?? deadline
-        let outcome = await invoker.invoke(
-            ProviderRequest(
-                model: model, messages: request.messages, maxTokens: min(request.maxTokens, model.maxTokens),
-                temperature: request.temperature, deadline: attemptDeadline
-            )
-        )
+        let outcome = await invoker.invoke(ProviderRequest(model: model, chat: request.chat, deadline: attemptDeadline))
         let end = clock.now()
         let latency = end.millis(since: start)
         let side: ShadowSide

@@ -59,7 +59,7 @@ public enum ConfigLoader {
         var models: [ModelConfig] = []
         for name in modelsTable.table.keys.sorted() {
             guard var reader = try modelsTable.subtable(name) else { continue }
-            models.append(try parseModel(&reader, name: name, providers: providersByName))
+            models.append(try ModelConfigParser.parse(&reader, name: name, providers: providersByName))
             if var breaker = try reader.subtable("breaker") {
                 resilience.breakerOverrides[name] = try ResilienceConfigParser.breakerPolicy(&breaker, base: resilience.breaker)
                 try breaker.rejectUnknownKeys()
@@ -87,22 +87,6 @@ public enum ConfigLoader {
             socketPath: socket, databasePath: database, flushIntervalMs: Int64(flush), maxLineBytes: maxLine,
             maxInFlight: maxInFlight, shutdownGraceMs: Int64(grace), logLevel: level, providers: providers,
             pool: pool, resilience: resilience, cost: cost, warnings: warnings
-        )
-    }
-
-    static func parseModel(_ reader: inout TOMLReader, name: String, providers: [String: ProviderSettings]) throws(ConfigError) -> ModelConfig {
-        let provider = try reader.requiredString("provider")
-        guard let settings = providers[provider] else {
-            throw ConfigError(key: reader.key("provider"), "names unknown provider '\(provider)'")
-        }
-        let maxTokens = try reader.int("max_tokens", min: 1) ?? 4096
-        return ModelConfig(
-            name: name, provider: provider, modelID: try reader.requiredString("model_id"),
-            priority: try reader.int("priority") ?? 100, maxTokens: maxTokens,
-            costPer1kInput: try reader.double("cost_per_1k_input", min: 0) ?? 0,
-            costPer1kOutput: try reader.double("cost_per_1k_output", min: 0) ?? 0,
-            notes: try reader.string("notes") ?? "", contextWindow: try reader.int("context_window", min: 0) ?? 0,
-            timeoutMs: Int64(try reader.int("timeout_ms", min: 1) ?? Int(settings.timeoutMs))
         )
     }
 

@@ -41,7 +41,7 @@ struct DaemonMethods: Sendable {
         ).register(in: &table)
         table.register("complete", .deferred { params, _ in
             let parsed = Result { () throws(RPCError) -> CompletionRequest in
-                try CompleteParams.parse(params, pool: pool, requestID: ids.next())
+                try CompleteRequest.parse(params, pool: pool, requestID: ids.next())
             }
             guard case .success(let request) = parsed else {
                 if case .failure(let error) = parsed { return .failure(error) }
@@ -88,27 +88,20 @@ struct DaemonMethods: Sendable {
     func modelsJSON() -> JSON {
         let kinds = Dictionary(uniqueKeysWithValues: config.providers.map { ($0.name, $0.kind.rawValue) })
         return ["models": .array(config.pool.modelsByPriority.map { model in
-            [
-                "name": .string(model.name),
-                "provider": .string(model.provider),
-                "provider_kind": .optional(kinds[model.provider]),
-                "model_id": .string(model.modelID),
-                "priority": .int(model.priority),
-                "max_tokens": .int(model.maxTokens),
-                "context_window": .int(model.contextWindow),
-                "cost_per_1k_input": .double(model.costPer1kInput),
-                "cost_per_1k_output": .double(model.costPer1kOutput),
-                "notes": .string(model.notes),
-            ]
+            ModelInfo(
+                name: model.name, provider: model.provider, providerKind: kinds[model.provider] ?? "",
+                modelID: model.modelID, priority: model.priority, maxTokens: model.maxTokens,
+                contextWindow: model.contextWindow, costPer1kInput: model.costPer1kInput,
+                costPer1kOutput: model.costPer1kOutput, notes: model.notes,
+                cachedInputPerMTok: model.prices.cachedInputPerMTok, cacheWritePerMTok: model.prices.cacheWritePerMTok,
+                capabilities: model.capabilities.map(\.rawValue).sorted(), reasoning: model.reasoning,
+                defaultTemperature: model.defaultTemperature
+            ).json
         })]
     }
 
     func chainsJSON() -> JSON {
-        var chains = JSON.emptyObject
-        for (task, names) in config.pool.chains.sorted(by: { $0.key < $1.key }) {
-            chains[task] = .array(names.map { .string($0) })
-        }
-        return ["chains": chains, "default_chain": .string(ModelPool.defaultChain)]
+        ChainTable(chains: config.pool.chains, defaultChain: ModelPool.defaultChain).json
     }
 }
 

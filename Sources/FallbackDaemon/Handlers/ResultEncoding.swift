@@ -5,42 +5,38 @@ import FallbackStore
 /// Turns router results into the wire shapes docs/protocol.md promises.
 enum ResultEncoding {
     static func result(_ result: CompletionResult, clock: any FallbackClock) -> JSON {
-        [
-            "content": .string(result.content),
-            "model_used": .string(result.model.name),
-            "model_id": .string(result.model.modelID),
-            "provider": .string(result.model.provider),
-            "task": .string(result.task),
-            "chain": .string(result.chain),
-            "fallback_count": .int(result.fallbackCount),
-            "used_fallback": .bool(result.usedFallback),
-            "latency_ms": .int(Int(result.latencyMs)),
-            "attempts": attempts(result.attempts),
-            "usage": usage(result.usage),
-            "cost_usd": .double(result.costUSD),
-            "primary_cost_usd": .double(result.primaryCostUSD),
-            "fallback_cost_delta_usd": .double(result.fallbackCostDeltaUSD),
-            "finish_reason": .optional(result.finishReason),
-            "request_id": .string(result.requestID),
-            "route": route(result.route, clock: clock),
-        ]
+        Completion(
+            content: result.message.content, toolCalls: result.message.toolCalls, refusal: result.message.refusal,
+            finishReason: result.finishReason, providerFinishReason: result.providerFinishReason,
+            modelUsed: result.model.name, modelID: result.model.modelID, provider: result.model.provider,
+            task: result.task, chain: result.chain, fallbackCount: result.fallbackCount,
+            latencyMs: Int(result.latencyMs), attempts: result.attempts.map(attempt(_:)), usage: result.usage,
+            costUSD: result.costUSD, primaryCostUSD: result.primaryCostUSD, fallbackCostDeltaUSD: result.fallbackCostDeltaUSD,
+            requestID: result.requestID, route: routeEntries(result.route, clock: clock), ignoredFields: result.ignoredFields
+        ).json
     }
 
     /// Each model of a chain with its place and reason; `until` for open breakers.
-    static func route(_ steps: [RouteStep], clock: any FallbackClock) -> JSON {
+    static func routeEntries(_ steps: [RouteStep], clock: any FallbackClock) -> [RouteEntry] {
         let now = clock.now()
-        return .array(steps.enumerated().map { place, step in
-            var entry: JSON = [
-                "model": .string(step.model.name),
-                "place": .int(place + 1),
-                "reason": .string(step.reason.rawValue),
-            ]
-            if let until = step.until {
-                entry["until"] = .string(TimeText.iso(until, now: now))
-                entry["until_ms"] = .int(Int(TimeText.unixMillis(until, now: now)))
-            }
-            return entry
-        })
+        return steps.enumerated().map { place, step in
+            RouteEntry(
+                place: place + 1, model: step.model.name, reason: RouteEntry.Reason(rawValue: step.reason.rawValue),
+                until: step.until.map { TimeText.iso($0, now: now) },
+                untilMs: step.until.map { Int(TimeText.unixMillis($0, now: now)) },
+                capability: step.capability?.rawValue)
+        }
+    }
+
+    static func route(_ steps: [RouteStep], clock: any FallbackClock) -> JSON {
+        .array(routeEntries(steps, clock: clock).map(\.json))
+    }
+
+    static func attempt(_ attempt: AttemptSummary) -> Completion.Attempt {
+        Completion.Attempt(
+            model: attempt.model, provider: attempt.provider, outcome: attempt.success ? "success" : "error",
+            errorType: attempt.errorType?.rawValue, httpStatus: attempt.httpStatus, latencyMs: Int(attempt.latencyMs),
+            costUSD: attempt.costUSD, message: attempt.message)
     }
 
     static func error(_ failure: RouteFailure, timeoutMs: Int64, clock: any FallbackClock) -> RPCError {
@@ -67,6 +63,17 @@ enum ResultEncoding {
             )
         case .cancelled:
             return RPCError(code: RPCErrorCode.shuttingDown, message: "request cancelled", data: data)
+        case .noCapableModel(let capability):
+            data["capability"] = .string(capability.rawValue)
+            return RPCError(
+                code: RPCErrorCode.invalidParams,
+                message: "invalid params: \(capability.field): no model of chain \(failure.chain) can take it (none has the \(capability.rawValue) capability)",
+                data: data.merging(["field": .string(capability.field), "reason": .string("no model of the chain has the \(capability.rawValue) capability")]))
+        case .contextTooLarge(let tokens):
+            return RPCError(
+                code: RPCErrorCode.invalidParams,
+                message: "invalid params: messages: about \(tokens) input tokens fit no model of chain \(failure.chain)",
+                data: data.merging(["field": "messages", "reason": .string("about \(tokens) input tokens fit no model's context window"), "estimated_input_tokens": .int(tokens)]))
         case .allBreakersOpen(let retryAt):
             let now = clock.now()
             let wait = retryAt.map { max(0, $0.nanos - now.nanos) / 1_000_000 }
@@ -80,18 +87,7 @@ enum ResultEncoding {
     }
 
     static func attempts(_ attempts: [AttemptSummary]) -> JSON {
-        .array(attempts.map { attempt in
-            [
-                "model": .string(attempt.model),
-                "provider": .string(attempt.provider),
-                "outcome": attempt.success ? "success" : "error",
-                "error_type": .optional(attempt.errorType?.rawValue),
-                "http_status": .optional(attempt.httpStatus),
-                "latency_ms": .int(Int(attempt.latencyMs)),
-                "cost_usd": .double(attempt.costUSD),
-                "message": .optional(attempt.message),
-            ]
-        })
+        .array(attempts.map { attempt($0).json })
     }
 
     /// -32004: the task's daily budget is spent; no pricier model is tried instead.
@@ -108,7 +104,4 @@ enum ResultEncoding {
         )
     }
 
-    static func usage(_ usage: Usage) -> JSON {
-        ["input_tokens": .int(usage.inputTokens), "output_tokens": .int(usage.outputTokens)]
-    }
 }

@@ -1,5 +1,3 @@
-import FallbackRPC
-
 /// One model of a chain as the daemon ordered it: its place, and why it has that place or was passed over.
 ///
 /// `complete` results, the `route` method and the data of -32001, -32002 and -32003 carry these.
@@ -32,6 +30,10 @@ public struct RouteEntry: Sendable, Equatable {
         public static let panicProbe = Reason(rawValue: "panic_probe")
         /// Priced above the chain's `max_cost_ratio` times its primary: never used as a fallback.
         public static let overCostRatio = Reason(rawValue: "over_cost_ratio")
+        /// The request needs a capability this model lacks (`capability` names it).
+        public static let lacksCapability = Reason(rawValue: "lacks_capability")
+        /// The request does not fit this model's context window.
+        public static let contextTooSmall = Reason(rawValue: "context_too_small")
 
         /// Whether the daemon plans to try a model with this reason (unknown reasons count as skipped).
         public var isTried: Bool {
@@ -50,16 +52,19 @@ public struct RouteEntry: Sendable, Equatable {
     public var until: String?
     /// The same moment in Unix milliseconds.
     public var untilMs: Int?
+    /// For `lacks_capability`: what the model lacks (`tools`, `vision`, `seed`...).
+    public var capability: String?
 
     /// Whether the daemon planned to try this model.
     public var isTried: Bool { reason.isTried }
 
-    public init(place: Int, model: String, reason: Reason, until: String? = nil, untilMs: Int? = nil) {
+    public init(place: Int, model: String, reason: Reason, until: String? = nil, untilMs: Int? = nil, capability: String? = nil) {
         self.place = place
         self.model = model
         self.reason = reason
         self.until = until
         self.untilMs = untilMs
+        self.capability = capability
     }
 
     /// Reads one route entry; missing members get empty defaults.
@@ -69,8 +74,18 @@ public struct RouteEntry: Sendable, Equatable {
             model: json["model"]?.stringValue ?? "",
             reason: Reason(rawValue: json["reason"]?.stringValue ?? ""),
             until: json["until"]?.stringValue,
-            untilMs: json["until_ms"]?.roundedInt
+            untilMs: json["until_ms"]?.roundedInt,
+            capability: json["capability"]?.stringValue
         )
+    }
+
+    /// `{"model","place","reason"[,"until","until_ms"][,"capability"]}`.
+    public var json: JSON {
+        var entry: JSON = ["model": .string(model), "place": .int(place), "reason": .string(reason.rawValue)]
+        if let until { entry["until"] = .string(until) }
+        if let untilMs { entry["until_ms"] = .int(untilMs) }
+        if let capability { entry["capability"] = .string(capability) }
+        return entry
     }
 
     /// Reads a `route` array; anything else gives an empty route.

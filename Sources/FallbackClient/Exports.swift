@@ -1,0 +1,2 @@
+// The client speaks the wire contract's types (Completion, ChatMessage, RouteEntry...): callers get them too.
+@_exported import FallbackWire
