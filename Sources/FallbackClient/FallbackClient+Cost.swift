@@ -11,7 +11,7 @@ extension FallbackClient {
         var params = JSON.emptyObject
         if let days { params["days"] = .int(days) }
         if let weeks { params["weeks"] = .int(weeks) }
-        return try SpendReport(json: call("cost.report", params: Self.nonEmpty(params)))
+        return try decoded("cost.report", params: Self.nonEmpty(params), SpendReport.init(json:))
     }
 
     /// Spend over `[since, until)` in Unix milliseconds (`until` defaults to now), and the weekly
@@ -21,20 +21,20 @@ extension FallbackClient {
         var params: JSON = ["since": .int(since)]
         if let until { params["until"] = .int(until) }
         if let weeks { params["weeks"] = .int(weeks) }
-        return try SpendReport(json: call("cost.report", params: params))
+        return try decoded("cost.report", params: params, SpendReport.init(json:))
     }
 
     /// Each shadow model against the model it shadowed over the last `days` (`nil` uses the daemon's 7).
     /// - Throws: `.rpc` with -32602 for `days` out of 1...3660; transport errors.
     public func shadowReport(days: Int? = nil) throws(FallbackClientError) -> ShadowReport {
-        try ShadowReport(json: call("shadow.report", params: days.map { ["days": .int($0)] }))
+        try decoded("shadow.report", params: days.map { ["days": .int($0)] }, ShadowReport.init(json:))
     }
 
     /// `shadowReport(days:)` over `[since, until)` in Unix milliseconds (`until` defaults to now).
     public func shadowReport(since: Int, until: Int? = nil) throws(FallbackClientError) -> ShadowReport {
         var params: JSON = ["since": .int(since)]
         if let until { params["until"] = .int(until) }
-        return try ShadowReport(json: call("shadow.report", params: params))
+        return try decoded("shadow.report", params: params, ShadowReport.init(json:))
     }
 
     /// `nil` for an empty object, so a request without options sends no `params`.

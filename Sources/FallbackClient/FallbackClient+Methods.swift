@@ -13,10 +13,10 @@ extension FallbackClient {
         try call("ping").stringValue == "pong"
     }
 
-    /// The daemon's `status` object: version, uptime_s, pid, socket, database, in_flight,
-    /// requests_total, connections, call_log, models, chains.
-    public func status() throws(FallbackClientError) -> JSON {
-        try call("status")
+    /// The daemon's `status`: version, uptime, pid, socket, database, requests in flight and in
+    /// total, connections, the call log's state, models and chains.
+    public func status() throws(FallbackClientError) -> DaemonStatus {
+        try decoded("status", DaemonStatus.init(json:))
     }
 
     /// The model pool, sorted by priority then name.
@@ -40,12 +40,7 @@ extension FallbackClient {
 
     /// The fallback chains and which one is the default.
     public func chainTable() throws(FallbackClientError) -> ChainTable {
-        let result = try call("chains")
-        do {
-            return try ChainTable(json: result)
-        } catch {
-            throw .protocolError("chains result: \(error): \(Self.excerpt(of: result))")
-        }
+        try decoded("chains", ChainTable.init(json:))
     }
 
     /// Runs a completion through a fallback chain.
@@ -84,12 +79,7 @@ extension FallbackClient {
     public func complete(_ params: CompleteParams) throws(FallbackClientError) -> Completion {
         let daemonDeadline = Duration.milliseconds(max(0, params.timeoutMs ?? Self.defaultCompleteTimeoutMs))
         let wait = max(timeout, daemonDeadline + Self.deadlineSlack)
-        let result = try call("complete", params: params.json, timeout: wait)
-        do {
-            return try Completion(json: result)
-        } catch {
-            throw .protocolError("complete result: \(error): \(Self.excerpt(of: result))")
-        }
+        return try decoded("complete", params: params.json, timeout: wait, Completion.init(json:))
     }
 
     /// Runs a completion for a single prompt (sent as a user message, after `system` if given).

@@ -7,7 +7,7 @@ extension FallbackClient {
     /// - Throws: `.rpc` with -32602 for a window out of range; transport errors.
     public func health(windowMinutes: Int? = nil) throws(FallbackClientError) -> [ModelHealth] {
         let params: JSON? = windowMinutes.map { ["window_minutes": .int($0)] }
-        return try ModelHealth.list(json: call("health", params: params))
+        return try decoded("health", params: params, ModelHealth.list(json:))
     }
 
     /// Every pool model's circuit breaker, in priority order.
@@ -38,11 +38,7 @@ extension FallbackClient {
     /// `nil` asks for the default chain; an unknown task gets the default chain too.
     public func route(task: String? = nil) throws(FallbackClientError) -> [RouteEntry] {
         let params: JSON? = task.map { ["task": .string($0)] }
-        let result = try call("route", params: params)
-        guard let route = result["route"], route.kind == .array else {
-            throw .protocolError("route result lacks a \"route\" array: \(Self.excerpt(of: result))")
-        }
-        return RouteEntry.list(route)
+        return try decoded("route", params: params, ChainRoute.init(json:)).route
     }
 
     /// Tells the daemon about a call the app made to a provider through its own SDK: it counts toward

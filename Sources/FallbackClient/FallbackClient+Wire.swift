@@ -54,6 +54,19 @@ extension FallbackClient {
         return result
     }
 
+    /// Calls `method` and decodes its result with a wire-contract type; a result that does not
+    /// fit the contract is a `.protocolError` naming the method and the field.
+    func decoded<Value>(
+        _ method: String, params: JSON? = nil, timeout: Duration? = nil, _ decode: (JSON) throws(WireError) -> Value
+    ) throws(FallbackClientError) -> Value {
+        let result = try call(method, params: params, timeout: timeout)
+        do {
+            return try decode(result)
+        } catch {
+            throw .protocolError("\(method) result: \(error): \(Self.excerpt(of: result))")
+        }
+    }
+
     /// The first 200 characters of `json`'s serialization, for messages.
     static func excerpt(of json: JSON) -> String {
         let text = json.serialized

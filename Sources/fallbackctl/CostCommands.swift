@@ -43,7 +43,7 @@ struct CostCommand: ClientCommand {
     func run(with client: FallbackClient) throws(FallbackClientError) {
         let report = try client.costReport(days: days, weeks: weeks)
         if json {
-            print(report.raw.serialized)
+            print((report.raw ?? report.json).serialized)
         } else if csv {
             Self.csvLines(report, weekly: weekly).forEach { print($0) }
         } else if weekly {
@@ -104,7 +104,7 @@ struct ShadowCommand: ClientCommand {
         let report = try client.shadowReport(days: days)
         let period = Output.period(days: report.days, since: report.since, until: report.until)
         if json {
-            print(report.raw.serialized)
+            print((report.raw ?? report.json).serialized)
         } else if csv {
             Output.shadowCSV(report.pairs).forEach { print($0) }
         } else if report.pairs.isEmpty {

@@ -15,7 +15,7 @@ struct StatusCommand: ClientCommand {
     var json = false
 
     func run(with client: FallbackClient) throws(FallbackClientError) {
-        let status = try client.status()
+        let status = try client.status().json
         if json {
             print(status.serialized)
             return

@@ -104,7 +104,7 @@ import Testing
         let client = FallbackClient(socketPath: server.path, timeout: .seconds(5))
 
         #expect(try client.ping())
-        #expect(try client.status()["version"]?.stringValue == "0.1.0")
+        #expect(try client.status().version == "0.1.0")
         #expect(try client.models() == [
             ModelInfo(name: "gpt-4o", provider: "openai", providerKind: "openai", modelID: "gpt-4o", priority: 1,
                       maxTokens: 4096, contextWindow: 128000, costPer1kInput: 0.005, costPer1kOutput: 0.015,

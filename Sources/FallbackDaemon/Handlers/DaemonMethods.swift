@@ -62,27 +62,15 @@ struct DaemonMethods: Sendable {
     func status() -> JSON {
         let now = clock.now()
         let log = callLog.stats
-        return [
-            "version": .string(Self.version),
-            "uptime_s": .double(Double(now.millis(since: startedAt)) / 1000),
-            "pid": .int(Int(getpid())),
-            "socket": .string(socketPath),
-            "database": .string(config.databasePath),
-            "in_flight": .int(gate.inFlight),
-            "max_in_flight": .int(gate.maxInFlight),
-            "requests_total": .int(gate.admitted),
-            "connections": .int(registry.count),
-            "draining": .bool(gate.isDraining),
-            "call_log": [
-                "pending": .int(log.pendingCount),
-                "written": .int(log.writtenCount),
-                "failed_flushes": .int(log.failedFlushes),
-                "dropped": .int(log.droppedRows),
-                "last_error": .optional(log.lastError?.description),
-            ],
-            "models": .array(config.pool.modelsByPriority.map { .string($0.name) }),
-            "chains": .array(config.pool.chains.keys.sorted().map { .string($0) }),
-        ]
+        return DaemonStatus(
+            version: Self.version, uptimeSeconds: Double(now.millis(since: startedAt)) / 1000, pid: Int(getpid()),
+            socket: socketPath, database: config.databasePath, inFlight: gate.inFlight, maxInFlight: gate.maxInFlight,
+            requestsTotal: gate.admitted, connections: registry.count, draining: gate.isDraining,
+            callLog: DaemonStatus.CallLogState(
+                pending: log.pendingCount, written: log.writtenCount, failedFlushes: log.failedFlushes,
+                dropped: log.droppedRows, lastError: log.lastError?.description),
+            models: config.pool.modelsByPriority.map(\.name), chains: config.pool.chains.keys.sorted()
+        ).json
     }
 
     func modelsJSON() -> JSON {

@@ -27,10 +27,11 @@ extension ResilienceMethods {
             )
         )
         let breaker = resilience.breakers.status(model.name, at: now)
-        return .success([
-            "model": .string(model.name), "counted": .bool(counted), "breaker": .string(breaker.phase.rawValue),
-            "cost_usd": .double(cost), "request_id": .string(requestID),
-        ])
+        return .success(
+            ReportReceipt(
+                model: model.name, counted: counted, breaker: BreakerState(rawValue: breaker.phase.rawValue), costUSD: cost,
+                requestID: requestID
+            ).json)
     }
 
     func parseReport(_ params: JSON?) throws(RPCError) -> (ModelConfig, CallOutcome, Usage, Int?, String, String?) {

@@ -29,48 +29,33 @@ struct ResilienceMethods: Sendable {
             window = minutes
         }
         let now = clock.now()
-        let models: [JSON] = pool.modelsByPriority.map { model in
+        let models = pool.modelsByPriority.map { model in
             let stats = resilience.health.stats(model.name, windowMinutes: window, at: now)
             let breaker = resilience.breakers.status(model.name, at: now)
-            return [
-                "model": .string(model.name),
-                "provider": .string(model.provider),
-                "calls": .int(stats.calls),
-                "successes": .int(stats.successes),
-                "success_rate": .double(stats.successRate),
-                "avg_latency_ms": .double(stats.avgLatencyMs),
-                "p50_latency_ms": .int(Int(stats.p50LatencyMs)),
-                "p95_latency_ms": .int(Int(stats.p95LatencyMs)),
-                "p99_latency_ms": .int(Int(stats.p99LatencyMs)),
-                "degraded": .bool(stats.degraded),
-                "breaker": .string(breaker.phase.rawValue),
-                "breaker_until": breaker.openUntil.map { .string(TimeText.iso($0, now: now)) } ?? .null,
-            ]
+            return ModelHealth(
+                model: model.name, provider: model.provider, windowMinutes: window, calls: stats.calls,
+                successes: stats.successes, successRate: stats.successRate, avgLatencyMs: stats.avgLatencyMs,
+                p50LatencyMs: Int(stats.p50LatencyMs), p95LatencyMs: Int(stats.p95LatencyMs),
+                p99LatencyMs: Int(stats.p99LatencyMs), degraded: stats.degraded,
+                breaker: BreakerState(rawValue: breaker.phase.rawValue),
+                breakerUntil: breaker.openUntil.map { TimeText.iso($0, now: now) })
         }
-        return .success(["window_minutes": .int(window), "models": .array(models)])
+        return .success(ModelHealth.result(models, windowMinutes: window))
     }
 
     func breakers() -> JSON {
         let now = clock.now()
-        return ["breakers": .array(pool.modelsByPriority.map { breakerJSON($0.name, resilience.breakers.status($0.name, at: now), now: now) })]
+        return ["breakers": .array(pool.modelsByPriority.map { breakerInfo($0.name, resilience.breakers.status($0.name, at: now), now: now).json })]
     }
 
-    func breakerJSON(_ model: String, _ status: BreakerStatus, now: Moment) -> JSON {
-        [
-            "model": .string(model),
-            "state": .string(status.phase.rawValue),
-            "until": status.openUntil.map { .string(TimeText.iso($0, now: now)) } ?? .null,
-            "until_ms": status.openUntil.map { .int(Int(TimeText.unixMillis($0, now: now))) } ?? .null,
-            "consecutive_failures": .int(status.consecutiveFailures),
-            "failure_rate": status.failureRate.map { .double($0) } ?? .null,
-            "slow_rate": status.slowRate.map { .double($0) } ?? .null,
-            "calls_in_window": .int(status.callsInWindow),
-            "trips": .int(status.trips),
-            "level": .int(status.level),
-            "misconfigured": .bool(status.misconfigured),
-            "last_trip_reason": .optional(status.lastTripReason),
-            "probes_in_flight": .int(status.probesInFlight),
-        ]
+    func breakerInfo(_ model: String, _ status: BreakerStatus, now: Moment) -> BreakerInfo {
+        BreakerInfo(
+            model: model, state: BreakerState(rawValue: status.phase.rawValue),
+            until: status.openUntil.map { TimeText.iso($0, now: now) },
+            untilMs: status.openUntil.map { Int(TimeText.unixMillis($0, now: now)) },
+            consecutiveFailures: status.consecutiveFailures, failureRate: status.failureRate, slowRate: status.slowRate,
+            callsInWindow: status.callsInWindow, trips: status.trips, level: status.level,
+            misconfigured: status.misconfigured, lastTripReason: status.lastTripReason, probesInFlight: status.probesInFlight)
     }
 
     func operate(_ params: JSON?, isolate: Bool) -> Result<JSON, RPCError> {
@@ -85,7 +70,7 @@ struct ResilienceMethods: Sendable {
         } else {
             resilience.breakers.reset(model.name, at: now)
         }
-        return .success(breakerJSON(model.name, resilience.breakers.status(model.name, at: now), now: now))
+        return .success(breakerInfo(model.name, resilience.breakers.status(model.name, at: now), now: now).json)
     }
 
     func route(_ params: JSON?) -> Result<JSON, RPCError> {
@@ -95,10 +80,7 @@ struct ResilienceMethods: Sendable {
             task = name
         }
         let plan = router.plan(task: task, at: clock.now())
-        return .success([
-            "task": .string(task), "chain": .string(plan.chain),
-            "route": ResultEncoding.route(plan.steps, clock: clock),
-        ])
+        return .success(ChainRoute(task: task, chain: plan.chain, route: ResultEncoding.routeEntries(plan.steps, clock: clock)).json)
     }
 
     func modelParam(_ params: JSON?) -> Result<ModelConfig, RPCError> {

@@ -1,5 +1,3 @@
-import FallbackRPC
-
 /// One model's recent health, as the `health` method reports it.
 public struct ModelHealth: Sendable, Equatable {
     /// The pool name of the model.
@@ -68,17 +66,30 @@ public struct ModelHealth: Sendable, Equatable {
     }
 
     /// Reads a whole `health` result.
-    /// - Throws: `.protocolError` when `models` is missing or an entry has no model name.
-    public static func list(json: JSON) throws(FallbackClientError) -> [ModelHealth] {
-        guard let entries = json["models"]?.arrayValue else {
-            throw .protocolError("health result lacks a \"models\" array: \(FallbackClient.excerpt(of: json))")
-        }
+    /// - Throws: when `models` is missing or an entry has no model name.
+    public static func list(json: JSON) throws(WireError) -> [ModelHealth] {
+        guard let entries = json["models"]?.arrayValue else { throw WireError(field: "result.models", "must be an array") }
         let window = json["window_minutes"]?.roundedInt ?? 0
-        return try entries.map { (entry) throws(FallbackClientError) -> ModelHealth in
+        return try entries.enumerated().map { (index, entry) throws(WireError) -> ModelHealth in
             guard let health = ModelHealth(json: entry, windowMinutes: window) else {
-                throw .protocolError("health entry without a model: \(FallbackClient.excerpt(of: entry))")
+                throw WireError(field: "result.models[\(index)].model", "must be a string")
             }
             return health
         }
+    }
+
+    /// One entry of the `health` result's `models`.
+    public var json: JSON {
+        [
+            "model": .string(model), "provider": .string(provider), "calls": .int(calls), "successes": .int(successes),
+            "success_rate": .double(successRate), "avg_latency_ms": .double(avgLatencyMs),
+            "p50_latency_ms": .int(p50LatencyMs), "p95_latency_ms": .int(p95LatencyMs), "p99_latency_ms": .int(p99LatencyMs),
+            "degraded": .bool(degraded), "breaker": .string(breaker.rawValue), "breaker_until": .optional(breakerUntil),
+        ]
+    }
+
+    /// The whole `health` result for `models` over `windowMinutes`.
+    public static func result(_ models: [ModelHealth], windowMinutes: Int) -> JSON {
+        ["window_minutes": .int(windowMinutes), "models": .array(models.map(\.json))]
     }
 }

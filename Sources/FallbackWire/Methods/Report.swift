@@ -1,6 +1,4 @@
-import FallbackRPC
-
-/// What an app saw when it called a provider itself, for `FallbackClient.report`.
+/// What an app saw when it called a provider itself, for the `report` method.
 public enum ReportOutcome: Sendable, Equatable {
     /// The call succeeded.
     case success
@@ -58,8 +56,16 @@ public struct ReportReceipt: Sendable, Equatable {
         )
     }
 
+    /// The `report` result.
+    public var json: JSON {
+        [
+            "model": .string(model), "counted": .bool(counted), "breaker": .string(breaker.rawValue),
+            "cost_usd": .double(costUSD), "request_id": .string(requestID),
+        ]
+    }
+
     /// The `report` params.
-    static func params(
+    public static func params(
         model: String, outcome: ReportOutcome, latencyMs: Int, usage: Usage?, httpStatus: Int?,
         task: String?, metadata: JSON?
     ) -> JSON {

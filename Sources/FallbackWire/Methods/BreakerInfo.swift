@@ -1,5 +1,3 @@
-import FallbackRPC
-
 /// Where a model's circuit breaker stands.
 ///
 /// A struct rather than an enum, so a state added by a newer daemon still decodes.
@@ -86,5 +84,16 @@ public struct BreakerInfo: Sendable, Equatable {
             lastTripReason: json["last_trip_reason"]?.stringValue,
             probesInFlight: json["probes_in_flight"]?.roundedInt ?? 0
         )
+    }
+
+    /// The breaker object of `breakers`, `breaker.reset` and `breaker.isolate`.
+    public var json: JSON {
+        [
+            "model": .string(model), "state": .string(state.rawValue), "until": .optional(until), "until_ms": .optional(untilMs),
+            "consecutive_failures": .int(consecutiveFailures), "failure_rate": .optional(failureRate),
+            "slow_rate": .optional(slowRate), "calls_in_window": .int(callsInWindow), "trips": .int(trips),
+            "level": .int(level), "misconfigured": .bool(misconfigured), "last_trip_reason": .optional(lastTripReason),
+            "probes_in_flight": .int(probesInFlight),
+        ]
     }
 }

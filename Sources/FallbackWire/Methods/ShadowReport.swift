@@ -1,5 +1,3 @@
-import FallbackRPC
-
 /// How a shadow model did against the model it shadowed, over the period of `shadow.report`.
 ///
 /// The ratios and the mean similarity cover only the calls where both sides succeeded; they are
@@ -49,34 +47,63 @@ public struct ShadowPair: Sendable, Equatable {
             meanSimilarity: json["mean_similarity"]?.doubleValue
         )
     }
+
+    /// One entry of `shadow.report`'s `pairs`.
+    public var json: JSON {
+        [
+            "primary_model": .string(primaryModel), "shadow_model": .string(shadowModel), "calls": .int(calls),
+            "primary_success_rate": .double(primarySuccessRate), "shadow_success_rate": .double(shadowSuccessRate),
+            "latency_ratio": .optional(latencyRatio), "cost_ratio": .optional(costRatio),
+            "mean_similarity": .optional(meanSimilarity),
+        ]
+    }
 }
 
 /// The result of `shadow.report`: one entry per (primary, shadow) pair, ordered by primary then shadow.
 public struct ShadowReport: Sendable {
-    /// The period, `[since, until)`, ISO-8601 UTC.
+    /// The period, `[since, until)`, ISO-8601 UTC and Unix milliseconds.
     public var since: String
     public var until: String
+    public var sinceMs: Int
+    public var untilMs: Int
     /// The `days` the period was asked as; `nil` when it was given as since/until.
     public var days: Int?
     public var pairs: [ShadowPair]
-    /// The whole result object.
-    public var raw: JSON
+    /// The whole result object (`nil` for a report built in code).
+    public var raw: JSON?
+
+    public init(since: String, until: String, sinceMs: Int, untilMs: Int, days: Int?, pairs: [ShadowPair]) {
+        self.since = since
+        self.until = until
+        self.sinceMs = sinceMs
+        self.untilMs = untilMs
+        self.days = days
+        self.pairs = pairs
+    }
 
     /// Decodes a `shadow.report` result.
-    /// - Throws: `.protocolError` when it lacks a `pairs` array or an entry lacks its models.
-    public init(json: JSON) throws(FallbackClientError) {
-        guard let entries = json["pairs"]?.arrayValue else {
-            throw .protocolError("shadow.report result lacks a \"pairs\" array: \(FallbackClient.excerpt(of: json))")
-        }
-        pairs = try entries.map { (entry) throws(FallbackClientError) -> ShadowPair in
+    /// - Throws: when it lacks a `pairs` array or an entry lacks its models.
+    public init(json: JSON) throws(WireError) {
+        guard let entries = json["pairs"]?.arrayValue else { throw WireError(field: "result.pairs", "must be an array") }
+        pairs = try entries.enumerated().map { (index, entry) throws(WireError) -> ShadowPair in
             guard let pair = ShadowPair(json: entry) else {
-                throw .protocolError("shadow.report pair without its models: \(FallbackClient.excerpt(of: entry))")
+                throw WireError(field: "result.pairs[\(index)]", "needs primary_model and shadow_model")
             }
             return pair
         }
         since = json["since"]?.stringValue ?? ""
         until = json["until"]?.stringValue ?? ""
+        sinceMs = json["since_ms"]?.roundedInt ?? 0
+        untilMs = json["until_ms"]?.roundedInt ?? 0
         days = json["days"]?.roundedInt
         raw = json
+    }
+
+    /// The `shadow.report` result.
+    public var json: JSON {
+        [
+            "since": .string(since), "until": .string(until), "since_ms": .int(sinceMs), "until_ms": .int(untilMs),
+            "days": .optional(days), "pairs": .array(pairs.map(\.json)),
+        ]
     }
 }

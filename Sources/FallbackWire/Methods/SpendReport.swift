@@ -1,5 +1,3 @@
-import FallbackRPC
-
 /// Spend and fallback figures for one key of `cost.report`: a task, a model, a week, or the totals.
 ///
 /// Attempts are the caller's own attempts (failed ones included) and calls reported with `report`;
@@ -63,6 +61,17 @@ public struct SpendRow: Sendable, Equatable {
             failedCostUSD: usd("failed_cost_usd"), shadowCalls: int("shadow_calls"), shadowSpendUSD: usd("shadow_spend_usd")
         )
     }
+
+    /// One row of `cost.report` (`totals`, `by_task`, `by_model`, and each week of `weekly`).
+    public var json: JSON {
+        [
+            "key": .string(key), "requests": .int(requests), "attempts": .int(attempts), "input_tokens": .int(inputTokens),
+            "output_tokens": .int(outputTokens), "spend_usd": .double(spendUSD), "served_by_fallback": .int(servedByFallback),
+            "fallback_share": .double(fallbackShare), "fallback_extra_usd": .double(fallbackExtraUSD),
+            "failed_attempts": .int(failedAttempts), "failed_cost_usd": .double(failedCostUSD),
+            "shadow_calls": .int(shadowCalls), "shadow_spend_usd": .double(shadowSpendUSD),
+        ]
+    }
 }
 
 /// One UTC week (Monday 00:00 to the next Monday) of `cost.report`'s `weekly` totals.
@@ -96,16 +105,31 @@ public struct SpendReport: Sendable {
     public var byModel: [SpendRow]
     /// Oldest week first, empty weeks included, ending at `until`.
     public var weekly: [SpendWeek]
-    /// The whole result object.
-    public var raw: JSON
+    /// The whole result object (`nil` for a report built in code).
+    public var raw: JSON?
+
+    public init(
+        since: String, until: String, sinceMs: Int, untilMs: Int, days: Int?, totals: SpendRow, byTask: [SpendRow],
+        byModel: [SpendRow], weekly: [SpendWeek]
+    ) {
+        self.since = since
+        self.until = until
+        self.sinceMs = sinceMs
+        self.untilMs = untilMs
+        self.days = days
+        self.totals = totals
+        self.byTask = byTask
+        self.byModel = byModel
+        self.weekly = weekly
+    }
 
     /// Decodes a `cost.report` result.
-    /// - Throws: `.protocolError` when it is not an object or lacks `totals`, `by_task` or `by_model`.
-    public init(json: JSON) throws(FallbackClientError) {
+    /// - Throws: when it is not an object or lacks `totals`, `by_task` or `by_model`.
+    public init(json: JSON) throws(WireError) {
         guard let totals = json["totals"].flatMap(SpendRow.init(json:)),
             let byTask = json["by_task"]?.arrayValue, let byModel = json["by_model"]?.arrayValue
         else {
-            throw .protocolError("cost.report result lacks totals, by_task or by_model: \(FallbackClient.excerpt(of: json))")
+            throw WireError(field: "result", "a cost.report result has totals, by_task and by_model")
         }
         since = json["since"]?.stringValue ?? ""
         until = json["until"]?.stringValue ?? ""
@@ -123,5 +147,20 @@ public struct SpendReport: Sendable {
             }
         }
         raw = json
+    }
+
+    /// The `cost.report` result.
+    public var json: JSON {
+        [
+            "since": .string(since), "until": .string(until), "since_ms": .int(sinceMs), "until_ms": .int(untilMs),
+            "days": .optional(days), "totals": totals.json, "by_task": .array(byTask.map(\.json)),
+            "by_model": .array(byModel.map(\.json)),
+            "weekly": .array(weekly.map { week in
+                var entry = week.totals.json
+                entry["week_start"] = .string(week.weekStart)
+                entry["week_start_ms"] = .int(week.weekStartMs)
+                return entry
+            }),
+        ]
     }
 }
