@@ -1,8 +1,7 @@
-"""Answer bodies of the fake providers: ok replies, protocol errors and the script-kind dispatch."""
+"""Answer bodies of the fake providers: conversation counts, protocol errors and the error-kind dispatch
+(ok and the other answering kinds: fakes_answers.py, fakes_render.py)."""
 
 from __future__ import annotations
-
-import time
 
 from fakes_common import (
     _GATEWAY_HTML,
@@ -12,8 +11,6 @@ from fakes_common import (
     _openai_error,
     _parts_text,
     _text_of,
-    reply_text,
-    reply_usage,
     word_count,
 )
 
@@ -53,87 +50,6 @@ class BodiesMixin:
                 if c.get("role", "user") == "user":
                     last_user = t
         return words, last_user
-
-    def _ok_reply(self, flavor, model, body, step) -> Reply:
-        words, last_user = self._conversation(flavor, body)
-        content = step.get("content")
-        if not isinstance(content, str):
-            content = reply_text(flavor, model, last_user)
-        inp, out = reply_usage(words, content)
-        if isinstance(step.get("input_tokens"), int):
-            inp = step["input_tokens"]
-        if isinstance(step.get("output_tokens"), int):
-            out = step["output_tokens"]
-        n = self.state.next_id()
-        if flavor in ("openai", "compat"):
-            return Reply(
-                200,
-                {
-                    "id": f"chatcmpl-fake{n:06d}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": content, "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {
-                        "prompt_tokens": inp,
-                        "completion_tokens": out,
-                        "total_tokens": inp + out,
-                        "prompt_tokens_details": {"cached_tokens": 0},
-                    },
-                    "system_fingerprint": "fp_fake",
-                },
-                {"x-request-id": f"req_fake{n:06d}", "openai-processing-ms": "1"},
-            )
-        if flavor == "anthropic":
-            rid = f"req_fake{n:06d}"
-            return Reply(
-                200,
-                {
-                    "id": f"msg_fake{n:06d}",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": model,
-                    "content": [{"type": "text", "text": content}],
-                    "stop_reason": "end_turn",
-                    "stop_sequence": None,
-                    "usage": {
-                        "input_tokens": inp,
-                        "output_tokens": out,
-                        "cache_creation_input_tokens": 0,
-                        "cache_read_input_tokens": 0,
-                    },
-                },
-                {"request-id": rid},
-            )
-        # gemini
-        return Reply(
-            200,
-            {
-                "candidates": [
-                    {
-                        "content": {"parts": [{"text": content}], "role": "model"},
-                        "finishReason": "STOP",
-                        "index": 0,
-                    }
-                ],
-                "usageMetadata": {
-                    "promptTokenCount": inp,
-                    "candidatesTokenCount": out,
-                    "totalTokenCount": inp + out,
-                    "promptTokensDetails": [{"modality": "TEXT", "tokenCount": inp}],
-                },
-                "modelVersion": model,
-                "responseId": f"fake{n:06d}",
-            },
-            content_type="application/json; charset=UTF-8",
-        )
 
     def _error_reply(self, flavor, status, message, model) -> Reply:
         """A generic error in the flavor's shape (used for protocol problems, not for script kinds)."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from fakes_steps import check_params
+
 HANG_LIMIT_S = 60.0
+GEMINI_JSON_CT = "application/json; charset=UTF-8"
 DEFAULT_RETRY_AFTER_S = 1
 
 FLAVORS = ("openai", "compat", "anthropic", "gemini")
@@ -34,11 +37,31 @@ KINDS = frozenset(
         "hold",
         "slow",
         "stall_body",
+        # tools / JSON / finish reasons / usage (fakes_answers.py)
+        "tool_call",
+        "json",
+        "refusal",
+        "length",
+        "insufficient_quota",
+        "unsupported_parameter",
+        "reasoning_model",
+        "reject_prefill",
+        # stream faults (fakes_sse.py, fakes_stream.py)
+        "stream_reset",
+        "stream_silent",
+        "stream_slow_first",
+        "stream_cut",
+        "stream_stall",
+        "stream_malformed",
+        "stream_no_done",
+        "stream_error_event",
     }
 )
 
 # kinds that wait instead of answering at once: not allowed as the answer after a `hold`
-TIMING_KINDS = frozenset({"hang", "hold", "slow", "stall_body"})
+TIMING_KINDS = frozenset(
+    {"hang", "hold", "slow", "stall_body", "stream_silent", "stream_slow_first", "stream_stall"}
+)
 
 # base path of each provider kind (what a daemon's base_url ends with)
 BASE_PATHS = {
@@ -50,6 +73,7 @@ BASE_PATHS = {
 }
 
 _GEMINI_ROUTE = re.compile(r"^/gemini/v1beta/models/([^/]+):generateContent$")
+_GEMINI_STREAM_ROUTE = re.compile(r"^/gemini/v1beta/models/([^/]+):streamGenerateContent$")
 _ROUTES = {
     "/openai/v1/chat/completions": "openai",
     "/compat/v1/chat/completions": "compat",
@@ -107,18 +131,20 @@ def normalize_step(step) -> dict:
     kind = d.get("kind")
     if not isinstance(kind, str):
         raise ValueError("step needs a string 'kind'")
-    if kind.startswith("slow:"):
-        try:
-            d["ms"] = int(kind[5:])
-        except ValueError:
-            raise ValueError(f"bad slow step {kind!r}") from None
-        d["kind"] = kind = "slow"
+    for timed in ("slow", "stream_slow_first"):
+        if kind.startswith(timed + ":"):
+            try:
+                d["ms"] = int(kind[len(timed) + 1:])
+            except ValueError:
+                raise ValueError(f"bad {timed} step {kind!r}") from None
+            d["kind"] = kind = timed
     if kind not in KINDS:
         raise ValueError(f"unknown step kind {kind!r}")
-    if kind == "slow":
+    if kind in ("slow", "stream_slow_first"):
         ms = d.get("ms")
         if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
-            raise ValueError("slow step needs an integer ms >= 0")
+            raise ValueError(f"{kind} step needs an integer ms >= 0")
+    check_params(d)
     if kind == "hold":
         after = d.setdefault("after", "ok")
         if not isinstance(after, str) or after not in KINDS or after in TIMING_KINDS:

@@ -10,17 +10,21 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fakes_answers import wants_stream
 from fakes_anthropic import AnthropicKindsMixin
 from fakes_bodies import BodiesMixin
-from fakes_common import _GEMINI_ROUTE, _ROUTES, HANG_LIMIT_S, Reply, _openai_error
+from fakes_common import _GEMINI_ROUTE, _GEMINI_STREAM_ROUTE, _ROUTES, Reply, _openai_error
+from fakes_dispatch import DispatchMixin
+from fakes_errors import ExtraErrorsMixin
 from fakes_gemini import GeminiKindsMixin
 from fakes_openai import OpenAIKindsMixin
 from fakes_requests import RequestChecksMixin
 from fakes_state import FakeState
+from fakes_stream import StreamMixin
 
 
-class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsMixin, GeminiKindsMixin,
-              BaseHTTPRequestHandler):
+class Handler(DispatchMixin, StreamMixin, ExtraErrorsMixin, RequestChecksMixin, BodiesMixin, OpenAIKindsMixin,
+              AnthropicKindsMixin, GeminiKindsMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-providers/1.0"
     sys_version = ""
@@ -182,11 +186,14 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
         st = self.state
         flavor = _ROUTES.get(route)
         gemini_model = None
+        self.route_stream = False
         if flavor is None:
             m = _GEMINI_ROUTE.match(route)
-            if m:
+            ms = None if m else _GEMINI_STREAM_ROUTE.match(route)
+            if m or ms:
                 flavor = "gemini"
-                gemini_model = unquote(m.group(1))
+                gemini_model = unquote((m or ms).group(1))
+                self.route_stream = ms is not None
         try:
             body = json.loads(raw) if raw else None
             body_ok = raw != b""
@@ -208,8 +215,10 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
             "flavor": flavor,
             "model": model,
             "kind": None,
+            "stream": False,  # true once the fake answers (or faults) an SSE stream
             "ts": time.time(),
         }
+        entry["stream_requested"] = flavor is not None and wants_stream(flavor, body, self.route_stream, entry["query"])
         if not body_ok:
             entry["raw_body"] = raw.decode("utf-8", "replace")
         st.record(entry)
@@ -245,54 +254,7 @@ class Handler(RequestChecksMixin, BodiesMixin, OpenAIKindsMixin, AnthropicKindsM
         step = st.next_step(model)
         kind = step["kind"]
         st.update(entry, kind=kind)
-
-        if kind == "hang":
-            end = self._wait_client_gone(HANG_LIMIT_S)
-            st.update(entry, ended=end)
-            self.close_connection = True
-            return
-        if kind == "hold":
-            gate, all_released = st.gate(model), st.all_released
-            end = self._wait_client_gone(HANG_LIMIT_S, released=lambda: st.released(gate, all_released))
-            st.update(entry, ended=end)
-            if end != "released":
-                self.close_connection = True
-                return
-            after = step.get("after", "ok")
-            if after == "ok":
-                self._send(self._ok_reply(flavor, model, body, step))
-            else:
-                self._send(self._kind_reply(flavor, after, model, body, step, entry))
-            return
-        if kind == "slow":
-            end = self._wait_client_gone(step["ms"] / 1000.0)
-            if end != "timeout":
-                st.update(entry, ended=end)
-                self.close_connection = True
-                return
-            st.update(entry, ended="answered")
-            self._send(self._ok_reply(flavor, model, body, step))
-            return
-        if kind == "stall_body":
-            reply = self._ok_reply(flavor, model, body, step)
-            self.send_response(200)
-            self.send_header("Content-Type", reply.content_type)
-            for k, v in reply.headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            part = reply.body[: max(1, len(reply.body) // 3)]
-            self.wfile.write(part)
-            self.wfile.flush()
-            st.update(entry, sent_body_bytes=len(part))  # from here on nothing more is sent
-            end = self._wait_client_gone(HANG_LIMIT_S)
-            st.update(entry, ended=end)
-            self.close_connection = True
-            return
-        if kind == "ok":
-            self._send(self._ok_reply(flavor, model, body, step))
-            return
-        self._send(self._kind_reply(flavor, kind, model, body, step, entry))
+        self._run_kind(flavor, model, body, step, entry, kind, entry["stream_requested"])
 
 
 # --------------------------------------------------------------------------- server

@@ -51,6 +51,32 @@ def gemini_body(messages=MESSAGES):
     return body
 
 
+# tools as each API declares them (tool_call answers call the first one unless told otherwise)
+OA_TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
+                                      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}},
+]
+AN_TOOLS = [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}},
+            {"name": "get_time", "input_schema": {"type": "object"}}]
+GE_TOOLS = [{"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "OBJECT"}},
+                                      {"name": "get_time"}]}]
+
+
+def with_tools(flavor, model, **extra):
+    if flavor in ("openai", "compat"):
+        b = openai_body(model)
+        b["tools"] = OA_TOOLS
+    elif flavor == "anthropic":
+        b = anthropic_body(model)
+        b["tools"] = AN_TOOLS
+    else:
+        b = gemini_body()
+        b["tools"] = GE_TOOLS
+    b.update(extra)
+    return b
+
+
 def route_for(flavor, model):
     if flavor == "openai":
         return "/openai/v1/chat/completions", openai_body(model), {"Authorization": f"Bearer {OPENAI_KEY}"}

@@ -183,9 +183,10 @@ def test_unknown_route_404_and_recorded(fake):
     assert len(reqs) == 1 and reqs[0]["flavor"] is None and reqs[0]["route"] == "/openai/v1/completions"
 
 
-def test_gemini_streaming_route_is_not_served(fake):
+def test_gemini_other_methods_are_not_served(fake):
+    # :generateContent and :streamGenerateContent are (test_fakes_streaming.py); other methods are unknown routes
     conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
-    conn.request("POST", "/gemini/v1beta/models/gemini-1.5-pro:streamGenerateContent", json.dumps(gemini_body()),
+    conn.request("POST", "/gemini/v1beta/models/gemini-1.5-pro:countTokens", json.dumps(gemini_body()),
                  {"x-goog-api-key": GEMINI_KEY})
     r = conn.getresponse()
     r.read()
