@@ -48,10 +48,11 @@ struct ChainWalk {
 
     /// Adds the attempt to the summary and returns its call-log row.
     mutating func record(
-        _ model: ModelConfig, outcome: Result<ProviderResponse, ProviderFailure>, startedAt: Moment, endedAt: Moment
+        _ model: ModelConfig, outcome: Result<ProviderResponse, ProviderFailure>, startedAt: Moment, endedAt: Moment,
+        committed: Bool = false
     ) -> AttemptRecord {
         let latency = endedAt.millis(since: startedAt)
-        let summary: AttemptSummary
+        var summary: AttemptSummary
         switch outcome {
         case .success(let response):
             summary = AttemptSummary(
@@ -59,6 +60,7 @@ struct ChainWalk {
                 httpStatus: response.httpStatus, latencyMs: latency, usage: response.usage,
                 costUSD: model.cost(of: response.usage), message: nil
             )
+            summary.skippedEvents = response.skippedEvents
         case .failure(let failure):
             failedModels.insert(model.name)
             summary = AttemptSummary(
@@ -66,7 +68,9 @@ struct ChainWalk {
                 httpStatus: failure.httpStatus, latencyMs: latency, usage: failure.usage,
                 costUSD: model.cost(of: failure.usage), message: failure.message
             )
+            summary.skippedEvents = failure.skippedEvents
         }
+        summary.committed = committed
         let index = attempts.count
         attempts.append(summary)
         return AttemptRecord(

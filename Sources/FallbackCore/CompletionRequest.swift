@@ -13,6 +13,8 @@ public struct CompletionRequest: Sendable {
     public var metadataJSON: String?
     /// `true` asks for a shadow call, `false` refuses one, `nil` leaves it to sampling.
     public var shadow: Bool?
+    /// Streaming: what a failure after the first delta does.
+    public var onInterrupt: InterruptPolicy = .error
 
     public static let defaultTimeoutMs: Int64 = 30_000
 
@@ -74,6 +76,8 @@ public struct ProviderResponse: Sendable, Hashable {
     /// Request fields this model could not take and went without (advisory ones, and fields
     /// outside the schema when the model is not OpenAI-family).
     public var ignoredFields: [String]
+    /// Streaming: malformed events skipped after the first delta.
+    public var skippedEvents = 0
 
     public init(
         message: AssistantMessage, finishReason: FinishReason = .stop, providerFinishReason: String? = nil,
@@ -100,4 +104,7 @@ public struct ProviderResponse: Sendable, Hashable {
 public protocol ModelInvoker: Sendable {
     /// Must return by `request.deadline` (with `.timeout`) and never throw.
     func invoke(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure>
+    /// Streams the answer: each delta goes to `receiver` as it arrives, and the whole answer is
+    /// returned at the end. The default calls ``invoke(_:)`` and hands over the answer in one delta.
+    func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure>
 }

@@ -10,6 +10,10 @@ public struct AttemptSummary: Sendable, Hashable {
     public var costUSD: Double
     /// The provider's own words for a failure, already free of credentials.
     public var message: String?
+    /// Streaming: whether this attempt's deltas reached the caller.
+    public var committed = false
+    /// Streaming: malformed events skipped after the commit.
+    public var skippedEvents = 0
 
     public init(
         model: String, provider: String, success: Bool, errorType: ErrorType?, httpStatus: Int?,
@@ -76,6 +80,8 @@ public struct RouteFailure: Error, Sendable {
         case noCapableModel(Capability)
         /// The request (about `estimatedTokens` in and out) fits no model's context window.
         case contextTooLarge(estimatedTokens: Int)
+        /// A stream broke after its first delta reached the caller (`on_interrupt: error`).
+        case interrupted(model: String, failure: ProviderFailure, delivered: DeliveredPart)
     }
 
     public var kind: Kind

@@ -21,13 +21,14 @@ public struct CompletionService: Sendable {
         self.clock = clock
     }
 
-    public func complete(_ request: CompletionRequest) async -> Result<CompletionResult, Failure> {
+    /// Serves `request`; a streaming one streams its answer to `stream`.
+    public func complete(_ request: CompletionRequest, stream: (any StreamSink)? = nil) async -> Result<CompletionResult, Failure> {
         let start = clock.now()
         if let refusal = budgets?.check(task: request.task, at: start) {
             return .failure(.budget(refusal))
         }
         let shadow = shadows?.begin(request, plan: router.plan(for: request, at: start), pool: router.pool)
-        let outcome = await router.execute(request)
+        let outcome = await router.execute(request, stream: stream)
         // Hands the caller's outcome to the shadow without waiting for it.
         shadow?.finish(outcome)
         return outcome.mapError { .route($0) }

@@ -60,6 +60,8 @@ public struct ProviderFailure: Error, Sendable, Hashable {
     public var retryAfterMs: Int64?
     /// Tokens the provider billed for the failed call, when it said.
     public var usage: Usage
+    /// Streaming: malformed events skipped after the first delta, before it broke.
+    public var skippedEvents = 0
 
     public init(_ type: ErrorType, httpStatus: Int? = nil, message: String, retryAfterMs: Int64? = nil, usage: Usage = .zero) {
         self.type = type

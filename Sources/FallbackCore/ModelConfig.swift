@@ -24,6 +24,10 @@ public struct ModelConfig: Sendable, Hashable {
     public var defaultTemperature: Double?
     /// Mark the system prompt and tools cacheable (Anthropic `cache_control`).
     public var promptCache: Bool
+    /// Streaming: the longest wait for the first answer delta; `nil` uses the provider's.
+    public var firstTokenTimeoutMs: Int64?
+    /// The longest silence inside a response; `nil` uses the provider's.
+    public var idleTimeoutMs: Int64?
 
     public init(
         name: String, provider: String, modelID: String, priority: Int = 100, maxTokens: Int = 4096,

@@ -70,8 +70,11 @@ public struct Router: Sendable {
         return guarded
     }
 
-    /// Tries the planned models in order until one serves or the deadline passes.
-    public func execute(_ request: CompletionRequest) async -> Result<CompletionResult, RouteFailure> {
+    /// Tries the planned models in order until one serves or the deadline passes. With a `stream`
+    /// sink and a streaming request, answers stream to it under the commit contract: until a model's
+    /// first delta reaches the caller its failures fall back invisibly; after it, a failure ends
+    /// the request as interrupted, or (`on_interrupt: restart`) resets the caller and moves on.
+    public func execute(_ request: CompletionRequest, stream: (any StreamSink)? = nil) async -> Result<CompletionResult, RouteFailure> {
         let start = clock.now()
         let deadline = start.adding(millis: request.timeoutMs)
         let plan = plan(for: request, at: start)
@@ -102,9 +105,11 @@ public struct Router: Sendable {
                     }
                     guard permit != nil else { break }
                 }
-                let outcome = await invoke(step.model, request: request, deadline: deadline, at: now)
+                let gate = request.chat.stream ? stream.map { AttemptGate(model: step.model.name, sink: $0) } : nil
+                let outcome = await invoke(step.model, request: request, deadline: deadline, at: now, gate: gate)
+                gate?.close()
                 let end = clock.now()
-                var record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end)
+                var record = walk.record(step.model, outcome: outcome, startedAt: now, endedAt: end, committed: gate?.committed ?? false)
                 if case .success(let response) = outcome {
                     record.fallbackCount = walk.fallbackCount(served: step.model.name)
                     record.primaryCostUSD = walk.primaryCost(of: response.usage, served: step.model)
@@ -117,7 +122,16 @@ public struct Router: Sendable {
                 recorder.record(record)
                 switch outcome {
                 case .success(let response):
+                    // The caller has the answer; the last delta says why it ended and what it used.
+                    stream?.delta(ChatDelta(finishReason: response.finishReason, usage: response.usage), model: step.model.name)
                     return .success(walk.result(served: step.model, response: response, at: end))
+                case .failure(let failure) where gate?.committed == true:
+                    // Part of this model's answer reached the caller: never passed off as a whole one.
+                    guard request.onInterrupt == .restart, let stream, let gate else {
+                        let delivered = gate?.delivered ?? DeliveredPart()
+                        return .failure(walk.failure(.interrupted(model: step.model.name, failure: failure, delivered: delivered), at: end))
+                    }
+                    stream.reset(model: gate.model, reason: failure.type)
                 case .failure(let failure):
                     if failure.type == .contextLength {
                         // Never on to a model whose window is no larger than the one that said "too long".
@@ -153,10 +167,12 @@ public struct Router: Sendable {
     }
 
     private func invoke(
-        _ model: ModelConfig, request: CompletionRequest, deadline: Moment, at now: Moment
+        _ model: ModelConfig, request: CompletionRequest, deadline: Moment, at now: Moment, gate: AttemptGate?
     ) async -> Result<ProviderResponse, ProviderFailure> {
         let attemptDeadline = model.timeoutMs.map { min(deadline, now.adding(millis: $0)) } ?? deadline
-        return await invoker.invoke(ProviderRequest(model: model, chat: request.chat, deadline: attemptDeadline))
+        let call = ProviderRequest(model: model, chat: request.chat, deadline: attemptDeadline)
+        guard let gate else { return await invoker.invoke(call) }
+        return await invoker.stream(call, to: gate)
     }
 
     /// How long to wait before retrying the same model, or `nil` to move on at once.

@@ -22,6 +22,15 @@ public struct AnthropicAdapter: ProviderAdapter {
             parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1, answerTool: answerTool, ignored: ignored) })
     }
 
+    /// The same call as a stream of Messages events.
+    public func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        var call = Self.makeRequest(request, settings: settings)
+        call.body["stream"] = true
+        return await exchange.stream(
+            request, call: call, decoder: AnthropicStreamDecoder(answerTool: AnthropicTranslation.answerToolName(request.chat)),
+            receiver: receiver, ignored: AnthropicTranslation.ignoredFields(request))
+    }
+
     /// The HTTP call: the translated body, the key and the API version.
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()

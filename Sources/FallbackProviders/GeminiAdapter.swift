@@ -22,6 +22,15 @@ public struct GeminiAdapter: ProviderAdapter {
             parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1, ignored: ignored) })
     }
 
+    /// The same call on `streamGenerateContent?alt=sse`.
+    public func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        var call = Self.makeRequest(request, settings: settings)
+        call.url = settings.baseURL + "/models/" + Self.pathSegment(request.model.modelID) + ":streamGenerateContent?alt=sse"
+        return await exchange.stream(
+            request, call: call, decoder: GeminiStreamDecoder(), receiver: receiver,
+            ignored: GeminiTranslation.ignoredFields(request))
+    }
+
     /// The HTTP call: the translated body, the key in `x-goog-api-key`.
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()

@@ -10,8 +10,8 @@ extension HTTPTransport {
             return ProviderFailure(.timeout, message: "attempt deadline reached")
         case is CancellationError:
             return ProviderFailure(.cancelled, message: "request cancelled")
-        case is ResponseAccumulator.ResponseTooBigError:
-            return ProviderFailure(.badResponse, message: "response body exceeds \(maxBodyBytes) bytes")
+        case let stopped as StreamStopped:
+            return stopped.failure
         case let error as HTTPClientError:
             return failure(forClientError: error)
         case let error as IOError:

@@ -81,12 +81,28 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    /// POSTs `body` to `url`. The whole exchange, body included, ends by `deadline` (`.timeout`);
-    /// cancelling the awaiting task cancels the request (`.cancelled`). Never throws.
+    /// POSTs `body` to `url` and collects the reply. The whole exchange, body included, ends by
+    /// `deadline` (`.timeout`); cancelling the awaiting task cancels the request (`.cancelled`). Never throws.
     public func post(
         url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
-        connectTimeoutMs: Int64 = ProviderSettings.defaultConnectTimeoutMs
+        connectTimeoutMs: Int64 = ProviderSettings.defaultConnectTimeoutMs, idleTimeoutMs: Int64? = nil
     ) async -> Result<HTTPReply, ProviderFailure> {
+        let outcome = await send(
+            url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
+            mode: .collect, timeouts: .init(firstToken: nil, idle: idleTimeoutMs.map { .milliseconds($0) }))
+        return outcome.flatMap { result in
+            switch result {
+            case .reply(let reply): .success(reply)
+            case .streamed: .failure(ProviderFailure(.badResponse, message: "unexpected stream"))
+            }
+        }
+    }
+
+    /// One exchange read by an ``ExchangeDelegate`` in `mode`, bounded by `deadline` and `timeouts`.
+    func send(
+        url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
+        connectTimeoutMs: Int64, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
+    ) async -> Result<ExchangeResult, ProviderFailure> {
         if Task.isCancelled { return .failure(ProviderFailure(.cancelled, message: "cancelled before sending")) }
         let remainingNanos = deadline.nanos - clock.now().nanos
         guard remainingNanos > 0 else {
@@ -102,38 +118,35 @@ public final class HTTPTransport: Sendable {
             return .failure(ProviderFailure(.cancelled, message: "HTTP transport is shut down"))
         }
         let nioDeadline = NIODeadline.now() + .nanoseconds(remainingNanos)
+        let delegate = ExchangeDelegate(mode: mode, timeouts: timeouts, maxBodyBytes: Self.maxBodyBytes)
         // One timer bounds the whole exchange: AHC's own `deadline:` stops applying once the response
         // head arrives (a stalled body would hang), and failing the task with our own reason in every
         // state (queued, connecting, reading) keeps the classification exact.
-        let task = client.execute(
-            request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxBodyBytes),
-            eventLoop: preferredEventLoop()
-        )
+        let task = client.execute(request: request, delegate: delegate, eventLoop: preferredEventLoop())
+        delegate.started(task)
         let timer = task.eventLoop.scheduleTask(deadline: nioDeadline) { task.fail(reason: DeadlineReached()) }
-        let outcome: Result<HTTPClient.Response, any Error>
+        let outcome: Result<ExchangeResult, any Error>
         do {
-            let response = try await withTaskCancellationHandler {
+            let result = try await withTaskCancellationHandler {
                 try await task.futureResult.get()
             } onCancel: {
                 task.fail(reason: CancellationError())
             }
-            outcome = .success(response)
+            outcome = .success(result)
         } catch {
             outcome = .failure(error)
         }
         timer.cancel()
         switch outcome {
-        case .success(let response):
-            return .success(
-                HTTPReply(
-                    status: Int(response.status.code), headers: response.headers,
-                    body: response.body ?? ByteBuffer()))
+        case .success(let result):
+            return .success(result)
         case .failure(let error):
             var failure = Self.failure(for: error)
             // A connect or pool error raised at the deadline is the deadline's doing.
             if failure.type == .connection, clock.now().nanos >= deadline.nanos {
                 failure = ProviderFailure(.timeout, message: "attempt deadline reached (\(failure.message))")
             }
+            failure.skippedEvents = max(failure.skippedEvents, delegate.delivered.skipped)
             return .failure(failure)
         }
     }

@@ -23,6 +23,16 @@ public struct OpenAIAdapter: ProviderAdapter {
             parse: { Self.parseResponse($0, apiKey: settings.apiKey, nowUnixMillis: $1, ignored: ignored) })
     }
 
+    /// The same call as a stream of `chat.completion.chunk` events, usage included.
+    public func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        var call = Self.makeRequest(request, settings: settings)
+        call.body["stream"] = true
+        call.body["stream_options"] = ["include_usage": true]
+        return await exchange.stream(
+            request, call: call, decoder: OpenAIStreamDecoder(), receiver: receiver,
+            ignored: OpenAITranslation.ignoredFields(request))
+    }
+
     /// The HTTP call for `request`: the caller's body with the model and output cap rewritten, and the key.
     public static func makeRequest(_ request: ProviderRequest, settings: ProviderSettings) -> ProviderHTTPRequest {
         var headers = ProviderHTTPRequest.baseHeaders()

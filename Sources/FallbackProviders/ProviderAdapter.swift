@@ -8,6 +8,8 @@ public protocol ProviderAdapter: Sendable {
     var settings: ProviderSettings { get }
     /// Must return by `request.deadline` (`.timeout`) and never throw; failures are classified.
     func complete(_ request: ProviderRequest) async -> Result<ProviderResponse, ProviderFailure>
+    /// The same call streamed: deltas go to `receiver` as the provider sends them.
+    func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure>
 }
 
 /// An HTTP call an adapter wants made: built by pure functions so tests can inspect it.
@@ -45,6 +47,51 @@ struct HTTPExchange: Sendable {
         return min(request.deadline, now.adding(millis: timeout))
     }
 
+    /// The first-token and idle timeouts of `request`'s model (the provider's when the model sets none;
+    /// a reasoning model thinks before its first token, so it gets none unless configured).
+    static func timeouts(for request: ProviderRequest, settings: ProviderSettings, streaming: Bool) -> ExchangeDelegate.Timeouts {
+        let firstToken = request.model.firstTokenTimeoutMs ?? (request.model.reasoning ? nil : settings.firstTokenTimeoutMs)
+        let idle = request.model.idleTimeoutMs ?? settings.idleTimeoutMs
+        return ExchangeDelegate.Timeouts(
+            firstToken: streaming ? firstToken.map { .milliseconds($0) } : nil, idle: idle.map { .milliseconds($0) })
+    }
+
+    /// Streams `call` through `decoder` to `receiver`; an error status is classified like a reply,
+    /// a finished stream is judged like a parsed reply (empty: truncated, filtered or bad).
+    func stream(
+        _ request: ProviderRequest, call: ProviderHTTPRequest, decoder: any StreamDecoder, receiver: any DeltaReceiver,
+        ignored: [String]
+    ) async -> Result<ProviderResponse, ProviderFailure> {
+        let now = clock.now()
+        let deadline = Self.deadline(for: request, settings: settings, now: now)
+        guard deadline > now else {
+            return .failure(ProviderFailure(.timeout, message: "deadline passed before sending"))
+        }
+        var headers = call.headers
+        headers.replaceOrAdd(name: "accept", value: "text/event-stream")
+        let body = call.body.withSerializedBytes { ByteBuffer(bytes: $0) }
+        let outcome = await transport.send(
+            url: call.url, headers: headers, body: body, deadline: deadline, clock: clock,
+            connectTimeoutMs: settings.connectTimeoutMs, mode: .stream(decoder: decoder, receiver: receiver),
+            timeouts: Self.timeouts(for: request, settings: settings, streaming: true))
+        let apiKey = settings.apiKey
+        switch outcome {
+        case .success(.reply(let reply)):
+            return .failure(ProviderErrorClassifier.classify(reply, apiKey: apiKey, nowUnixMillis: clock.now().unixMillis))
+        case .success(.streamed(let response, _)):
+            let reply = HTTPReply(status: response.httpStatus ?? 200, body: ByteBuffer())
+            let parsed = ParsedReply(message: response.message, finish: response.finishReason, providerFinish: response.providerFinishReason)
+            return parsed.result(reply: reply, usage: response.usage, apiKey: apiKey, ignored: ignored).map { served in
+                var served = served
+                served.skippedEvents = response.skippedEvents
+                return served
+            }
+        case .failure(var failure):
+            failure.message = ProviderText.sanitize(failure.message, apiKey: apiKey)
+            return .failure(failure)
+        }
+    }
+
     /// Sends `call` and hands a reply to `parse`; transport failures are returned as they are.
     func run(
         _ request: ProviderRequest, build: (ProviderRequest) -> ProviderHTTPRequest,
@@ -59,7 +106,8 @@ struct HTTPExchange: Sendable {
         let body = call.body.withSerializedBytes { ByteBuffer(bytes: $0) }
         let outcome = await transport.post(
             url: call.url, headers: call.headers, body: body, deadline: deadline, clock: clock,
-            connectTimeoutMs: settings.connectTimeoutMs)
+            connectTimeoutMs: settings.connectTimeoutMs,
+            idleTimeoutMs: request.model.idleTimeoutMs ?? settings.idleTimeoutMs)
         switch outcome {
         case .success(let reply):
             return parse(reply, clock.now().unixMillis)

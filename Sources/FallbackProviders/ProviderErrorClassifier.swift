@@ -92,6 +92,17 @@ public enum ProviderErrorClassifier {
         }
     }
 
+    /// The type of an error event inside a stream (there is no HTTP status to go by).
+    static func streamErrorType(_ details: ErrorDetails) -> ErrorType {
+        let type = (details.type ?? "").lowercased()
+        let code = (details.code ?? "").lowercased()
+        let message = (details.message ?? "").lowercased()
+        if type == "overloaded_error" || code == "unavailable" || message.contains("overloaded") { return .overloaded }
+        if type.contains("rate_limit") || code == "resource_exhausted" { return .rateLimited }
+        if type == "invalid_request_error" || code == "invalid_argument" { return .invalidRequest }
+        return .serverError
+    }
+
     /// Whether the account cannot pay or may not call from here: OpenAI's `insufficient_quota` 429,
     /// a 402, a billing 400/403 (Anthropic's "credit balance is too low"), Gemini's FAILED_PRECONDITION
     /// (billing not enabled, region not supported).

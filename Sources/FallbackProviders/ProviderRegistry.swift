@@ -41,4 +41,12 @@ public struct ProviderRegistry: ModelInvoker {
         }
         return await adapter.complete(request)
     }
+
+    public func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        guard let adapter = adapters[request.model.provider] else {
+            return .failure(
+                ProviderFailure(.invalidRequest, message: "no provider named '\(request.model.provider)'"))
+        }
+        return await adapter.stream(request, to: receiver)
+    }
 }

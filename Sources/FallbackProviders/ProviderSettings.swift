@@ -81,10 +81,16 @@ public struct ProviderSettings: Sendable {
     public var query: String?
     /// The behaviour of a `simulated` provider; `nil` uses ``SimulationSettings/init()``'s defaults.
     public var simulation: SimulationSettings?
+    /// Streaming: the longest wait for the first answer delta (`nil`: only the attempt timeout).
+    public var firstTokenTimeoutMs: Int64? = ProviderSettings.defaultFirstTokenTimeoutMs
+    /// The longest silence inside a response body or stream once it has started.
+    public var idleTimeoutMs: Int64? = ProviderSettings.defaultIdleTimeoutMs
 
     public static let defaultConnectTimeoutMs: Int64 = 5_000
     public static let defaultTimeoutMs: Int64 = 30_000
     public static let defaultAnthropicVersion = "2023-06-01"
+    public static let defaultFirstTokenTimeoutMs: Int64 = 20_000
+    public static let defaultIdleTimeoutMs: Int64 = 20_000
 
     /// Builds settings; `baseURL` `nil` takes the kind's default (empty when the kind has none).
     public init(

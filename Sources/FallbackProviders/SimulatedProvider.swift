@@ -50,6 +50,46 @@ public struct SimulatedProvider: ProviderAdapter {
         return plan.outcome.map { Self.callingTools($0, request: request.chat) }
     }
 
+    /// The same answer streamed word by word, a few milliseconds apart on the clock.
+    public func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        let outcome = await complete(request)
+        guard case .success(let response) = outcome else { return outcome }
+        if let text = response.message.content {
+            var pieces: [String] = []
+            var word = ""
+            for character in text {
+                word.append(character)
+                if character == " " {
+                    pieces.append(word)
+                    word = ""
+                }
+            }
+            if !word.isEmpty { pieces.append(word) }
+            for (index, piece) in pieces.enumerated() {
+                if index > 0 {
+                    do {
+                        try await clock.sleep(until: clock.now().adding(millis: Self.wordGapMs))
+                    } catch {
+                        return .failure(ProviderFailure(.cancelled, message: "request cancelled"))
+                    }
+                }
+                guard receiver.receive(ChatDelta(content: piece)) else {
+                    return .failure(ProviderFailure(.cancelled, message: "the request no longer needs this answer"))
+                }
+            }
+        }
+        let calls = response.message.toolCalls.enumerated().map { index, call in
+            ToolCallDelta(index: index, id: call.id, name: call.name, arguments: call.arguments)
+        }
+        if !calls.isEmpty, !receiver.receive(ChatDelta(toolCalls: calls)) {
+            return .failure(ProviderFailure(.cancelled, message: "the request no longer needs this answer"))
+        }
+        return outcome
+    }
+
+    /// Milliseconds between streamed words.
+    static let wordGapMs: Int64 = 2
+
     /// What request `index` does: a pure function of the settings, the index, the time since
     /// creation (for time-window outages) and the request's content.
     public static func plan(

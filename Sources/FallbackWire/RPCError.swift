@@ -43,6 +43,8 @@ public enum RPCErrorCode {
     public static let budgetExceeded = -32004
     /// Too many requests in flight.
     public static let overloaded = -32005
+    /// A streaming `complete` failed after its first delta reached the caller.
+    public static let streamInterrupted = -32006
 }
 
 extension RPCError {

@@ -21,6 +21,7 @@ enum CompleteRequest {
         if let timeout = decoded.timeoutMs { request.timeoutMs = Int64(timeout) }
         request.metadataJSON = decoded.metadata?.serialized
         request.shadow = decoded.shadow
+        if decoded.onInterrupt == "restart" { request.onInterrupt = .restart }
         return request
     }
 }

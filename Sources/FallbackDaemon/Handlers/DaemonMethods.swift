@@ -39,7 +39,7 @@ struct DaemonMethods: Sendable {
         ResilienceMethods(
             router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
         ).register(in: &table)
-        table.register("complete", .deferred { params, _ in
+        table.register("complete", .deferred { params, context in
             let parsed = Result { () throws(RPCError) -> CompletionRequest in
                 try CompleteRequest.parse(params, pool: pool, requestID: ids.next())
             }
@@ -47,7 +47,8 @@ struct DaemonMethods: Sendable {
                 if case .failure(let error) = parsed { return .failure(error) }
                 return .failure(.internalError("unreachable"))
             }
-            switch await service.complete(request) {
+            let sink = request.chat.stream ? StreamNotifier(context: context) : nil
+            switch await service.complete(request, stream: sink) {
             case .success(let result):
                 return .success(ResultEncoding.result(result, clock: clock))
             case .failure(.budget(let refusal)):

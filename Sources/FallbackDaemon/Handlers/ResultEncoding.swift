@@ -36,7 +36,8 @@ enum ResultEncoding {
         Completion.Attempt(
             model: attempt.model, provider: attempt.provider, outcome: attempt.success ? "success" : "error",
             errorType: attempt.errorType?.rawValue, httpStatus: attempt.httpStatus, latencyMs: Int(attempt.latencyMs),
-            costUSD: attempt.costUSD, message: attempt.message)
+            costUSD: attempt.costUSD, message: attempt.message, committed: attempt.committed,
+            skippedEvents: attempt.skippedEvents)
     }
 
     static func error(_ failure: RouteFailure, timeoutMs: Int64, clock: any FallbackClock) -> RPCError {
@@ -74,6 +75,18 @@ enum ResultEncoding {
                 code: RPCErrorCode.invalidParams,
                 message: "invalid params: messages: about \(tokens) input tokens fit no model of chain \(failure.chain)",
                 data: data.merging(["field": "messages", "reason": .string("about \(tokens) input tokens fit no model's context window"), "estimated_input_tokens": .int(tokens)]))
+        case .interrupted(let model, let cause, let delivered):
+            data["model"] = .string(model)
+            data["reason"] = .string(cause.type.rawValue)
+            data["message"] = .string(cause.message)
+            data["delivered"] = [
+                "content_chars": .int(delivered.contentCharacters), "tool_calls": .int(delivered.toolCalls),
+                "tool_call_open": .bool(delivered.toolCallOpen),
+            ]
+            return RPCError(
+                code: RPCErrorCode.streamInterrupted,
+                message: "stream from \(model) interrupted after \(delivered.contentCharacters) characters (\(cause.type.rawValue)): the answer is incomplete",
+                data: data)
         case .allBreakersOpen(let retryAt):
             let now = clock.now()
             let wait = retryAt.map { max(0, $0.nanos - now.nanos) / 1_000_000 }

@@ -2,7 +2,7 @@
 /// them with ``init(decoding:)``; clients build them and send ``json``.
 public struct CompleteParams: Sendable {
     /// fallbackd's own members, never sent to a provider.
-    public static let ownFields: Set<String> = ["task", "models", "timeout_ms", "metadata", "shadow"]
+    public static let ownFields: Set<String> = ["task", "models", "timeout_ms", "metadata", "shadow", "on_interrupt"]
     /// Ten minutes: longer deadlines are almost always a unit mistake (seconds for milliseconds).
     public static let maxTimeoutMs = 600_000
 
@@ -17,11 +17,14 @@ public struct CompleteParams: Sendable {
     public var metadata: JSON?
     /// `true` asks for a shadow call, `false` refuses one.
     public var shadow: Bool?
+    /// Streaming: `error` (the default) or `restart` when a stream breaks after its first delta.
+    public var onInterrupt: String?
 
     public init(
         chat: ChatRequest, task: String? = nil, models: [String]? = nil, timeoutMs: Int? = nil, metadata: JSON? = nil,
-        shadow: Bool? = nil
+        shadow: Bool? = nil, onInterrupt: String? = nil
     ) {
+        self.onInterrupt = onInterrupt
         self.chat = chat
         self.task = task
         self.models = models
@@ -66,6 +69,12 @@ public struct CompleteParams: Sendable {
             guard value.kind == .object else { throw WireError(field: "metadata", "must be an object") }
             metadata = value
         }
+        if let value = params["on_interrupt"], !value.isNull {
+            guard let policy = value.stringValue, policy == "error" || policy == "restart" else {
+                throw WireError(field: "on_interrupt", "must be \"error\" or \"restart\"")
+            }
+            onInterrupt = policy
+        }
     }
 
     /// The params object: the chat request's members, then fallbackd's own.
@@ -76,6 +85,7 @@ public struct CompleteParams: Sendable {
         if let timeoutMs { object["timeout_ms"] = .int(timeoutMs) }
         if let metadata { object["metadata"] = metadata }
         if let shadow { object["shadow"] = .bool(shadow) }
+        if let onInterrupt { object["on_interrupt"] = .string(onInterrupt) }
         return object
     }
 }

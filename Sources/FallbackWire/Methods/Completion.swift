@@ -99,14 +99,21 @@ public struct Completion: Sendable {
         public var costUSD: Double
         /// The provider's own words for a failure, free of credentials.
         public var message: String?
+        /// Streaming: whether this attempt's deltas reached the caller.
+        public var committed: Bool
+        /// Streaming: malformed events skipped after the commit.
+        public var skippedEvents: Int
 
         /// Whether this attempt produced the answer.
         public var succeeded: Bool { outcome == "success" }
 
         public init(
             model: String, provider: String, outcome: String, errorType: String? = nil,
-            httpStatus: Int? = nil, latencyMs: Int = 0, costUSD: Double = 0, message: String? = nil
+            httpStatus: Int? = nil, latencyMs: Int = 0, costUSD: Double = 0, message: String? = nil,
+            committed: Bool = false, skippedEvents: Int = 0
         ) {
+            self.committed = committed
+            self.skippedEvents = skippedEvents
             self.model = model
             self.provider = provider
             self.outcome = outcome
@@ -127,7 +134,9 @@ public struct Completion: Sendable {
                 httpStatus: json["http_status"]?.intValue,
                 latencyMs: json["latency_ms"]?.roundedInt ?? 0,
                 costUSD: json["cost_usd"]?.doubleValue ?? 0,
-                message: json["message"]?.stringValue
+                message: json["message"]?.stringValue,
+                committed: json["committed"]?.boolValue ?? false,
+                skippedEvents: json["skipped_events"]?.roundedInt ?? 0
             )
         }
 
@@ -135,7 +144,8 @@ public struct Completion: Sendable {
             [
                 "model": .string(model), "provider": .string(provider), "outcome": .string(outcome),
                 "error_type": .optional(errorType), "http_status": .optional(httpStatus), "latency_ms": .int(latencyMs),
-                "cost_usd": .double(costUSD), "message": .optional(message),
+                "cost_usd": .double(costUSD), "message": .optional(message), "committed": .bool(committed),
+                "skipped_events": .int(skippedEvents),
             ]
         }
 
