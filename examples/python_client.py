@@ -3,6 +3,7 @@
 
 Pings the daemon, lists chains, then runs one completion per seed task and
 prints which model answered, how many fallbacks it took and what it cost.
+Then streams one answer as it arrives, and runs one tool call round trip.
 
     python3 examples/python_client.py [--socket PATH]
 
@@ -22,8 +23,14 @@ from fallbackd_client import (  # noqa: E402
     DeadlineExceeded,
     FallbackClient,
     FallbackError,
+    Reset,
+    StreamInterrupted,
     format_attempts,
 )
+
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "The current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
 
 REQUESTS = [
     ("complex_reasoning", "If all bloops are razzies and all razzies are lazzies, are all bloops lazzies? Explain."),
@@ -68,7 +75,37 @@ def main() -> int:
             print(f"[{task}] model_used={result.model_used} fallback_count={result.fallback_count} "
                   f"cost=${result.cost_usd:.6f} latency={result.latency_ms}ms")
             print(f"    attempts: {result.attempts_summary()}")
-            print(f"    {result.content.strip()[:200]}")
+            print(f"    {result.text.strip()[:200]}")
+
+        print("\n[streaming]")
+        stream = client.stream("Write two sentences about autumn.", task="simple_generation",
+                               on_interrupt="restart")
+        try:
+            for event in stream:
+                if isinstance(event, Reset):  # the model failed mid-answer: what was printed is void
+                    print(f"\n  [{event.model} failed ({event.reason}); starting again on the next model]")
+                elif event.content:
+                    print(event.content, end="", flush=True)
+            print(f"\n  model_used={stream.result.model_used} finish_reason={stream.result.finish_reason} "
+                  f"usage={stream.result.usage}")
+        except StreamInterrupted as exc:  # only with on_interrupt="error" (the default)
+            print(f"\n  cut after {exc.content_chars} characters: {exc.reason}")
+        except FallbackError as exc:
+            print(f"\n  error {exc.code}: {exc.message}")
+
+        print("\n[tool call]")
+        messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+        try:
+            result = client.complete(messages, tools=[WEATHER_TOOL], max_completion_tokens=200)
+            if result.tool_calls:
+                messages.append(result.to_message())
+                for call in result.parsed_tool_calls():
+                    print(f"  {call.name}({call.arguments})")
+                    messages.append(call.result_message({"city": call.arguments.get("city"), "temp_c": 18}))
+                result = client.complete(messages, tools=[WEATHER_TOOL], max_completion_tokens=200)
+            print(f"  {result.model_used}: {result.text.strip()[:200]}  (finish_reason={result.finish_reason})")
+        except FallbackError as exc:
+            print(f"  error {exc.code}: {exc.message}")
     return 0
 
 

@@ -41,5 +41,17 @@ for task in complex_reasoning simple_generation document_analysis code_generatio
 done
 
 echo
+echo "[streaming: the text as it arrives]"
+fallback_stream "Write two sentences about autumn." simple_generation
+
+echo
+echo "[a whole Chat Completions request via fallback_request]"
+fallback_request - <<'JSON' | show
+{"messages": [{"role": "developer", "content": "Answer in one word."},
+              {"role": "user", "content": "Capital of France?"}],
+ "max_completion_tokens": 20, "task": "simple_generation"}
+JSON
+
+echo
 echo "[explicit chain via fallback_rpc]"
 fallback_rpc complete '{"messages":[{"role":"user","content":"Say hi"}],"models":["gpt-4o-mini","claude-3-haiku"],"max_tokens":50}' | show

@@ -12,9 +12,27 @@ docs/protocol.md).  Typical use::
         print(client.breakers())               # {"breakers": [{"model", "state", "until", ...}]}
         print(client.cost_report(days=7)["totals"]["spend_usd"])
 
+``complete`` takes an OpenAI Chat Completions request (messages as the OpenAI
+SDK takes them, ``tools``, ``tool_choice``, ``response_format``, the sampling
+options as keywords, anything else in ``extra={...}``) plus fallbackd's own
+``task``, ``models``, ``timeout_ms``, ``metadata`` and ``shadow``; the result
+has ``content``, ``tool_calls``, ``refusal``, ``finish_reason`` and ``usage``.
+``client.stream(...)`` yields :class:`Delta`/:class:`Reset` events as they
+arrive (see :mod:`fallbackd_client.streaming`); :class:`AsyncFallbackClient` is
+the asyncio client (see :mod:`fallbackd_client.aio`)::
+
+    stream = client.stream(messages, task="chat", tools=[...], on_interrupt="restart")
+    for event in stream:
+        if isinstance(event, Reset):       # the model failed mid-answer; another one starts over
+            discard_what_you_showed()
+        elif event.content:
+            show(event.content)
+    result = stream.result                 # the whole CompletionResult, as complete() returns it
+
 Only the standard library is used.
 """
 
+from .aio import AsyncCompletionStream, AsyncFallbackClient
 from .client import DEFAULT_TIMEOUT, FallbackClient, default_socket_path
 from .cost import COST_ROW_FIELDS, SHADOW_PAIR_FIELDS
 from .errors import (
@@ -34,18 +52,31 @@ from .errors import (
     ProtocolError,
     RequestInterrupted,
     ShuttingDown,
+    StreamInterrupted,
     error_from_object,
 )
+from .request import complete_params
 from .resilience import ERROR_TYPES
-from .result import CompletionResult, format_attempts, format_route
+from .result import CompletionResult, ToolCall, format_attempts, format_route
+from .streaming import CompletionStream, Delta, Reset, StreamAccumulator, StreamEvent, parse_event
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FallbackClient",
+    "AsyncFallbackClient",
     "default_socket_path",
     "DEFAULT_TIMEOUT",
+    "complete_params",
     "CompletionResult",
+    "ToolCall",
+    "CompletionStream",
+    "AsyncCompletionStream",
+    "Delta",
+    "Reset",
+    "StreamEvent",
+    "StreamAccumulator",
+    "parse_event",
     "format_attempts",
     "format_route",
     "ERROR_TYPES",
@@ -63,6 +94,7 @@ __all__ = [
     "AllBreakersOpen",
     "BudgetExceeded",
     "Overloaded",
+    "StreamInterrupted",
     "DaemonUnavailable",
     "RequestInterrupted",
     "ProtocolError",

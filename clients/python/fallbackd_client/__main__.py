@@ -1,6 +1,7 @@
 """Command line: ``python -m fallbackd_client [--socket PATH] COMMAND``.
 
 Commands: ping, status, models, chains, complete PROMPT [--shadow|--no-shadow],
+stream PROMPT [--restart] (prints the text as it arrives),
 health [--window N], breakers, breaker-reset MODEL, breaker-isolate MODEL,
 route [TASK], report MODEL --outcome success|error [--error-type T] --latency-ms N,
 cost [--days N] [--weeks N] [--since MS [--until MS]], shadow [--days N].
@@ -28,17 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("ping", "status", "models", "chains"):
         sub.add_parser(name, help=f"call {name}")
-    complete = sub.add_parser("complete", help="run a completion")
-    complete.add_argument("prompt", help="user message")
-    complete.add_argument("--task", default="default", help="task / chain name (default: default)")
-    complete.add_argument("--model", action="append", dest="models", metavar="NAME",
-                          help="explicit chain entry (repeatable)")
-    complete.add_argument("--system", help="system message")
-    complete.add_argument("--max-tokens", type=int)
-    complete.add_argument("--temperature", type=float)
-    complete.add_argument("--timeout-ms", type=int)
-    complete.add_argument("--shadow", action=argparse.BooleanOptionalAction, default=None,
-                          help="ask for a shadow call on the backup model (--no-shadow: never); default: sampled")
+    for name, text in (("complete", "run a completion"), ("stream", "run a completion, printing text as it comes")):
+        complete = sub.add_parser(name, help=text)
+        complete.add_argument("prompt", help="user message")
+        complete.add_argument("--task", default="default", help="task / chain name (default: default)")
+        complete.add_argument("--model", action="append", dest="models", metavar="NAME",
+                              help="explicit chain entry (repeatable)")
+        complete.add_argument("--system", help="system message")
+        complete.add_argument("--max-tokens", type=int)
+        complete.add_argument("--temperature", type=float)
+        complete.add_argument("--timeout-ms", type=int)
+        complete.add_argument("--shadow", action=argparse.BooleanOptionalAction, default=None,
+                              help="ask for a shadow call on the backup model (--no-shadow: never); default: sampled")
+        if name == "stream":
+            complete.add_argument("--restart", action="store_true",
+                                  help="on_interrupt=restart: start over on the next model if the stream is cut")
     health = sub.add_parser("health", help="success rate, latency and breaker per model")
     health.add_argument("--window", type=int, metavar="MINUTES", help="window in minutes, 1..60 (default 15)")
     sub.add_parser("breakers", help="every model's circuit breaker")
@@ -61,11 +66,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NO_OUTPUT = object()
+
+
+def _stream(client: FallbackClient, args: argparse.Namespace, messages: List[dict]) -> object:
+    def on_reset(event: object) -> None:
+        print(f"\n[stream reset: {getattr(event, 'model', '?')} failed ({getattr(event, 'reason', '?')}); "
+              f"the text above is void, starting again]", file=sys.stderr, flush=True)
+
+    stream = client.stream(messages, task=args.task, models=args.models, max_tokens=args.max_tokens,
+                           temperature=args.temperature, timeout_ms=args.timeout_ms, shadow=args.shadow,
+                           on_interrupt="restart" if args.restart else None)
+    try:
+        for text in stream.text_chunks(on_reset=on_reset):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    finally:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    return _NO_OUTPUT
+
+
 def _run(client: FallbackClient, args: argparse.Namespace) -> object:
-    if args.command == "complete":
+    if args.command in ("complete", "stream"):
         messages = [{"role": "user", "content": args.prompt}]
         if args.system:
             messages.insert(0, {"role": "system", "content": args.system})
+        if args.command == "stream":
+            return _stream(client, args, messages)
         return client.complete(messages, task=args.task, models=args.models, max_tokens=args.max_tokens,
                                temperature=args.temperature, timeout_ms=args.timeout_ms, shadow=args.shadow).raw
     if args.command == "health":
@@ -99,6 +127,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DaemonUnavailable, TimeoutError, ProtocolError) as exc:
         print(f"fallbackd_client: {exc}", file=sys.stderr)
         return 2
+    if output is _NO_OUTPUT:
+        return 0
     try:
         print(json.dumps(output, indent=2), flush=True)
     except BrokenPipeError:  # e.g. piped into `head`: point stdout at devnull so exit stays quiet

@@ -4,7 +4,9 @@ Wire format: one JSON text per line, ``\\n`` terminated, in both directions.
 A :class:`FallbackClient` keeps a single connection, opens it lazily, and
 serialises requests with a lock, so one instance can be shared by threads
 (requests then run one at a time; give each thread its own client for
-parallelism).
+parallelism).  :meth:`FallbackClient.stream` runs a streaming ``complete``
+(see :mod:`fallbackd_client.streaming`); :class:`~fallbackd_client.AsyncFallbackClient`
+is the asyncio twin.
 """
 
 import itertools
@@ -15,8 +17,11 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .cost import CostMethods
 from .errors import FallbackError, ProtocolError
+from .request import Messages, complete_params
+from .request import reply_wait as _reply_wait
 from .resilience import ResilienceMethods
 from .result import CompletionResult
+from .streaming import CompletionStream
 from .transport import Params, SocketTransport, _encode, _is_id, _request, _unwrap
 
 __all__ = ["FallbackClient", "default_socket_path", "DEFAULT_TIMEOUT"]
@@ -24,10 +29,6 @@ __all__ = ["FallbackClient", "default_socket_path", "DEFAULT_TIMEOUT"]
 DEFAULT_TIMEOUT = 60.0
 """Seconds to wait for a reply (and for connecting) unless told otherwise."""
 
-# Extra client-side slack on top of a complete() call's own timeout_ms.
-_DEADLINE_SLACK_S = 5.0
-
-Messages = Union[str, Iterable[Mapping[str, Any]]]
 BatchItem = Union[str, Tuple[str], Tuple[str, Params]]
 
 
@@ -55,10 +56,9 @@ def _split_batch_item(item: BatchItem) -> Tuple[str, Params]:
     raise TypeError(f"batch items must be (method, params) tuples or method names, not {item!r:.100}")
 
 
-def _normalize_messages(messages: Messages) -> List[Dict[str, Any]]:
-    if isinstance(messages, str):
-        return [{"role": "user", "content": messages}]
-    return [dict(m) for m in messages]
+def _options(names: Mapping[str, Any]) -> Dict[str, Any]:
+    """A complete()/stream() call's arguments (its ``locals()``) for :func:`complete_params`."""
+    return {k: v for k, v in names.items() if k != "self"}
 
 
 class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
@@ -71,7 +71,8 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
             wait so the daemon's own deadline always fires first.
 
     Besides ``call``/``notify``/``batch`` and the typed ``ping``, ``status``,
-    ``models``, ``chains`` and ``complete``, it has the resilience methods
+    ``models``, ``chains``, ``complete`` and ``stream`` (a streaming
+    ``complete``), it has the resilience methods
     ``health``, ``breakers``, ``breaker_reset``, ``breaker_isolate``, ``route``
     and ``report`` (see :mod:`fallbackd_client.resilience`), and the cost
     reports ``cost_report`` and ``shadow_report`` (see :mod:`fallbackd_client.cost`).
@@ -93,6 +94,7 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
         self._sock: Optional[socket.socket] = None
         self._buf = bytearray()
         self._ids = itertools.count(1)
+        self._inbox: Dict[int, Any] = {}
 
     # -- lifecycle -------------------------------------------------------
 
@@ -192,37 +194,84 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
         """Fallback chains: ``{"chains": {task: [model, ...]}, "default_chain": "default"}``."""
         return self.call("chains")
 
-    def complete(self, messages: Messages, task: str = "default", models: Optional[Sequence[str]] = None,
+    def complete(self, messages: Messages, task: Optional[str] = "default", models: Optional[Sequence[str]] = None,
                  max_tokens: Optional[int] = None, temperature: Optional[float] = None,
                  timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None,
-                 shadow: Optional[bool] = None) -> CompletionResult:
-        """Run a completion through the task's fallback chain.
+                 shadow: Optional[bool] = None, *, tools: Optional[Sequence[Mapping[str, Any]]] = None,
+                 tool_choice: Union[str, Mapping[str, Any], None] = None, parallel_tool_calls: Optional[bool] = None,
+                 response_format: Optional[Mapping[str, Any]] = None, max_completion_tokens: Optional[int] = None,
+                 top_p: Optional[float] = None, stop: Union[str, Sequence[str], None] = None,
+                 seed: Optional[int] = None, presence_penalty: Optional[float] = None,
+                 frequency_penalty: Optional[float] = None, logit_bias: Optional[Mapping[str, float]] = None,
+                 user: Optional[str] = None, reasoning_effort: Optional[str] = None,
+                 extra: Optional[Mapping[str, Any]] = None) -> CompletionResult:
+        """Run a chat completion through the task's fallback chain.
 
-        ``messages`` is a list of ``{"role", "content"}`` dicts or a plain
-        string (sent as one user message).  ``models`` gives an explicit chain
-        of pool names.  Options left as ``None`` use the daemon's defaults.
-        ``shadow=True`` asks for a shadow call on the backup model (still under
-        the daily shadow cap), ``False`` opts out of sampling; either way the
-        reply is the same.  Raises :class:`AllModelsFailed` /
+        The request is an OpenAI Chat Completions request: ``messages`` is a
+        list of message dicts exactly as the OpenAI SDK takes them (roles
+        ``system``, ``developer``, ``user``, ``assistant``, ``tool``; content a
+        string or a list of parts; assistant ``tool_calls``; ``tool_call_id``),
+        or a plain string (one user message).  ``tools``, ``tool_choice``,
+        ``response_format`` and the scalar options have OpenAI's meaning;
+        ``max_tokens`` is the older name of ``max_completion_tokens``.
+        Fields without a keyword here (``logprobs``, ``service_tier``,
+        ``prediction``, ...) go in ``extra``, which is merged into the request
+        as is (the daemon passes them to OpenAI-style models).
+
+        fallbackd's own: ``task`` picks the chain, ``models`` gives an explicit
+        chain of pool names, ``timeout_ms`` the overall deadline, ``metadata``
+        is stored in the call log, ``shadow=True`` asks for a shadow call on
+        the backup model (``False``: never).  Options left as ``None`` are not
+        sent, so the daemon's defaults apply.
+
+        Returns a :class:`CompletionResult` (``content``, ``tool_calls``,
+        ``finish_reason``, ``usage``, ...).  Raises :class:`AllModelsFailed` /
         :class:`DeadlineExceeded` (with ``.attempts`` and ``.route``),
         :class:`AllBreakersOpen` (with ``.retry_after_ms``),
         :class:`BudgetExceeded` (with ``.budget_usd``, ``.spent_usd``,
-        ``.resets_at``), :class:`InvalidParams` (with ``.field``), etc.
+        ``.resets_at``), :class:`InvalidParams` (with ``.field``), etc.;
+        :class:`TypeError`/:class:`ValueError` before sending for a malformed
+        ``messages`` or an ``extra`` key that has a keyword of its own.
         """
-        params: Dict[str, Any] = {"messages": _normalize_messages(messages), "task": task}
-        if models is not None:
-            params["models"] = [models] if isinstance(models, str) else list(models)
-        if max_tokens is not None:
-            params["max_tokens"] = max_tokens
-        if temperature is not None:
-            params["temperature"] = temperature
-        if timeout_ms is not None:
-            params["timeout_ms"] = timeout_ms
-        if metadata is not None:
-            params["metadata"] = dict(metadata)
-        if shadow is not None:
-            params["shadow"] = bool(shadow)
-        wait: Optional[float] = None
-        if timeout_ms is not None and self.timeout is not None and isinstance(timeout_ms, (int, float)):
-            wait = max(self.timeout, timeout_ms / 1000.0 + _DEADLINE_SLACK_S)
-        return CompletionResult.from_dict(self.call("complete", params, timeout=wait))
+        params = complete_params(**_options(locals()))
+        return CompletionResult.from_dict(self.call("complete", params, timeout=_reply_wait(self.timeout, timeout_ms)))
+
+    def stream(self, messages: Messages, task: Optional[str] = "default", models: Optional[Sequence[str]] = None,
+               max_tokens: Optional[int] = None, temperature: Optional[float] = None,
+               timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None,
+               shadow: Optional[bool] = None, *, on_interrupt: Optional[str] = None,
+               tools: Optional[Sequence[Mapping[str, Any]]] = None,
+               tool_choice: Union[str, Mapping[str, Any], None] = None, parallel_tool_calls: Optional[bool] = None,
+               response_format: Optional[Mapping[str, Any]] = None, max_completion_tokens: Optional[int] = None,
+               top_p: Optional[float] = None, stop: Union[str, Sequence[str], None] = None,
+               seed: Optional[int] = None, presence_penalty: Optional[float] = None,
+               frequency_penalty: Optional[float] = None, logit_bias: Optional[Mapping[str, float]] = None,
+               user: Optional[str] = None, reasoning_effort: Optional[str] = None,
+               stream_options: Optional[Mapping[str, Any]] = None,
+               extra: Optional[Mapping[str, Any]] = None) -> CompletionStream:
+        """A streaming :meth:`complete` (same options, plus ``on_interrupt`` and ``stream_options``).
+
+        Returns a :class:`~fallbackd_client.streaming.CompletionStream`; the
+        request is sent when the iteration starts::
+
+            stream = client.stream("Tell me a story", task="simple_generation")
+            for event in stream:               # Delta / Reset events as they arrive
+                if event.kind == "delta" and event.content:
+                    print(event.content, end="", flush=True)
+            print(stream.result.finish_reason, stream.result.usage)
+
+        ``on_interrupt="restart"`` asks the daemon to start over on the next
+        model when the streaming one fails after its first delta: a
+        :class:`~fallbackd_client.streaming.Reset` event then says to discard
+        what arrived so far.  With the default (``"error"``) the iteration
+        raises :class:`StreamInterrupted` (``.partial_content`` holds what
+        arrived).  Other errors are raised as :meth:`complete` raises them.
+        """
+        params = complete_params(stream=True, **_options(locals()))
+        wait = _reply_wait(self.timeout, timeout_ms)
+        return CompletionStream(self, params, self.timeout if wait is None else wait)
+
+    def _open_stream(self, params: Dict[str, Any], wait: Optional[float]) -> Tuple[int, Any]:
+        """Send a streaming complete (the caller holds the lock); its id and the first message for it."""
+        req_id = next(self._ids)
+        return req_id, self._stream_open(_encode(_request("complete", params, req_id)), req_id, wait)

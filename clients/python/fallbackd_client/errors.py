@@ -16,7 +16,8 @@ from typing import Any, Dict, List, Optional, Type
 __all__ = [
     "FallbackError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
     "ShuttingDown", "AllModelsFailed", "DeadlineExceeded", "AllBreakersOpen", "BudgetExceeded", "Overloaded",
-    "DaemonUnavailable", "RequestInterrupted", "ProtocolError", "ERROR_CLASSES", "error_from_object",
+    "StreamInterrupted", "DaemonUnavailable", "RequestInterrupted", "ProtocolError", "ERROR_CLASSES",
+    "error_from_object",
 ]
 
 
@@ -82,6 +83,16 @@ class InvalidParams(FallbackError):
     def reason(self) -> Optional[str]:
         return self._data_get("reason")
 
+    @property
+    def capability(self) -> Optional[str]:
+        """The capability no model of the chain has (``tools``, ``vision``, ``json_schema``, ...), if that was it."""
+        return self._data_get("capability")
+
+    @property
+    def estimated_input_tokens(self) -> Optional[int]:
+        """The request's estimated input when it fits no model's context window."""
+        return _int(self._data_get("estimated_input_tokens"))
+
 
 class InternalError(FallbackError):
     """-32603: internal daemon error."""
@@ -117,6 +128,11 @@ class _ChainFailure(FallbackError):
         """The chain's models in planned order with their ``place`` and ``reason`` (see ``route``)."""
         route = self._data_get("route")
         return list(route) if isinstance(route, list) else []
+
+    @property
+    def latency_ms(self) -> Optional[int]:
+        """How long the request ran before it failed."""
+        return _int(self._data_get("latency_ms"))
 
 
 class AllModelsFailed(_ChainFailure):
@@ -185,6 +201,61 @@ class Overloaded(FallbackError):
         return self._data_get("max_in_flight")
 
 
+class StreamInterrupted(_ChainFailure):
+    """-32006: a streaming ``complete`` failed after its first delta reached the caller.
+
+    The model that was streaming (:attr:`model`) failed with the ``error_type``
+    :attr:`reason` (``timeout``, ``connection``, ...); :attr:`detail` is its
+    shortened error message (``data.message``; :attr:`message` stays the
+    JSON-RPC error message, as on every :class:`FallbackError`).
+    :attr:`delivered` says what reached the caller before the cut:
+    ``{"content_chars", "tool_calls", "tool_call_open"}``.  The answer is
+    partial and the daemon did not fall back (``on_interrupt: "restart"`` asks
+    it to).  When raised by a client stream, :attr:`partial_content` and
+    :attr:`partial_tool_calls` hold what the stream delivered (None otherwise).
+    """
+
+    partial_content: Optional[str] = None
+    partial_tool_calls: Optional[List[Dict[str, Any]]] = None
+
+    @property
+    def model(self) -> Optional[str]:
+        """Pool name of the model whose stream was cut."""
+        return self._data_get("model")
+
+    @property
+    def reason(self) -> Optional[str]:
+        """The ``error_type`` of the failure (see ``ERROR_TYPES``)."""
+        return self._data_get("reason")
+
+    @property
+    def detail(self) -> Optional[str]:
+        """The provider's error message (``data.message``), shortened, or None."""
+        return self._data_get("message")
+
+    @property
+    def delivered(self) -> Dict[str, Any]:
+        """``{"content_chars": int, "tool_calls": int, "tool_call_open": bool}`` as the daemon counted it."""
+        value = self._data_get("delivered")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def content_chars(self) -> Optional[int]:
+        """Characters of content delivered before the cut."""
+        return _int(self.delivered.get("content_chars"))
+
+    @property
+    def delivered_tool_calls(self) -> Optional[int]:
+        """Tool calls (complete or not) delivered before the cut."""
+        return _int(self.delivered.get("tool_calls"))
+
+    @property
+    def tool_call_open(self) -> Optional[bool]:
+        """True when the cut came in the middle of a tool call's arguments."""
+        value = self.delivered.get("tool_call_open")
+        return value if isinstance(value, bool) else None
+
+
 ERROR_CLASSES: Dict[int, Type[FallbackError]] = {
     -32700: ParseError,
     -32600: InvalidRequest,
@@ -197,11 +268,16 @@ ERROR_CLASSES: Dict[int, Type[FallbackError]] = {
     -32003: AllBreakersOpen,
     -32004: BudgetExceeded,
     -32005: Overloaded,
+    -32006: StreamInterrupted,
 }
 
 
 def _float(value: Any) -> Optional[float]:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def error_from_object(error: Any) -> FallbackError:

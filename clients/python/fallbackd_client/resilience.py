@@ -10,10 +10,11 @@ from typing import Any, Dict, Mapping, Optional
 __all__ = ["ResilienceMethods", "ERROR_TYPES"]
 
 ERROR_TYPES = (
-    "rate_limited", "overloaded", "server_error", "timeout", "connection", "auth",
-    "invalid_request", "context_length", "content_filter", "bad_response", "cancelled",
+    "rate_limited", "overloaded", "server_error", "timeout", "connection", "auth", "quota", "misconfigured",
+    "invalid_request", "context_length", "content_filter", "truncated", "bad_response", "cancelled",
 )
-"""The error types ``report(outcome="error", error_type=...)`` accepts (the daemon checks too)."""
+"""The ``error_type`` values of ``complete`` attempts (and of -32006's ``reason``), which
+``report(outcome="error", error_type=...)`` accepts too (the daemon checks)."""
 
 _OUTCOMES = ("success", "error")
 

@@ -3,18 +3,28 @@
 Wire format: one JSON text per line, ``\\n`` terminated, in both directions.
 :class:`SocketTransport` holds one connection; its methods expect the caller
 to hold the client's lock.
+
+Streams: a streaming ``complete`` registers an inbox for its request id.
+Whoever reads the connection (the stream itself, or any other call made
+meanwhile) files the ``complete.delta``/``complete.reset`` notifications and
+the reply for that id there, so no event is lost while the stream is not
+being iterated; notifications for ids nobody registered are skipped.
 """
 
+import collections
 import json
 import socket
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, Mapping, Optional, Sequence, Union
 
 from .errors import DaemonUnavailable, ProtocolError, RequestInterrupted, error_from_object
 
-__all__ = ["SocketTransport"]
+__all__ = ["SocketTransport", "STREAM_METHODS", "message_target"]
 
 _RECV_SIZE = 65536
+
+STREAM_METHODS = ("complete.delta", "complete.reset")
+"""Notifications the daemon sends for a streaming ``complete`` (``params.id`` names the request)."""
 
 Params = Union[Mapping[str, Any], Sequence[Any], None]
 
@@ -48,6 +58,43 @@ def _encode(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii") + b"\n"
 
 
+def unavailable_error(socket_path: str, what: str) -> DaemonUnavailable:
+    return DaemonUnavailable(
+        socket_path,
+        f"{what} (socket {socket_path}); is fallbackd running? "
+        f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
+
+
+def interrupted_error(socket_path: str, what: str) -> RequestInterrupted:
+    return RequestInterrupted(
+        socket_path,
+        f"{what} (socket {socket_path}); the request was sent, so fallbackd may have processed "
+        f"it (a complete may have called, and paid, a provider): it was not sent again")
+
+
+def message_target(msg: Any) -> Any:
+    """The request id a message from the daemon concerns: a reply's ``id``, a stream notification's
+    ``params.id``; None for anything else."""
+    if not isinstance(msg, dict):
+        return None
+    if "method" in msg:
+        params = msg.get("params")
+        if msg.get("method") in STREAM_METHODS and isinstance(params, dict) and _is_id(params.get("id")):
+            return params["id"]
+        return None
+    return msg.get("id") if _is_id(msg.get("id")) else None
+
+
+class _Inbox:
+    """Messages for one registered stream, and the connection its request went out on."""
+
+    __slots__ = ("sock", "queue")
+
+    def __init__(self) -> None:
+        self.sock: Optional[socket.socket] = None
+        self.queue: Deque[Any] = collections.deque()
+
+
 def _unwrap(reply: Any) -> Any:
     """Return the ``result`` of a reply object or raise its typed error."""
     if not isinstance(reply, dict):
@@ -64,28 +111,23 @@ class SocketTransport:
 
     A connection found closed before a request is sent is replaced (once); a request
     is never sent twice. Subclasses set ``socket_path``, ``timeout``, ``_sock``
-    (None) and ``_buf`` (a bytearray).
+    (None), ``_buf`` (a bytearray) and ``_inbox`` (an empty dict).
     """
 
     socket_path: str
     timeout: Optional[float]
     _sock: Optional[socket.socket]
     _buf: bytearray
+    _inbox: Dict[int, _Inbox]
 
     def _pick_timeout(self, timeout: Optional[float]) -> Optional[float]:
         return self.timeout if timeout is None else timeout
 
     def _unavailable(self, what: str) -> DaemonUnavailable:
-        return DaemonUnavailable(
-            self.socket_path,
-            f"{what} (socket {self.socket_path}); is fallbackd running? "
-            f"Start it with `fallbackd --config FILE`, or point FALLBACKD_SOCKET at its socket.")
+        return unavailable_error(self.socket_path, what)
 
     def _interrupted(self, what: str) -> RequestInterrupted:
-        return RequestInterrupted(
-            self.socket_path,
-            f"{what} (socket {self.socket_path}); the request was sent, so fallbackd may have processed "
-            f"it (a complete may have called, and paid, a provider): it was not sent again")
+        return interrupted_error(self.socket_path, what)
 
     def _disconnect(self) -> None:
         if self._sock is not None:
@@ -125,7 +167,7 @@ class SocketTransport:
                 pass
 
     def _exchange(self, line: bytes, matches: Optional[Callable[[Any], bool]],
-                  timeout: Optional[float]) -> Any:
+                  timeout: Optional[float], stream_id: Optional[int] = None) -> Any:
         """Send ``line``; return the first reply accepted by ``matches`` (None for notifications).
 
         At most once: a reused connection is replaced only while none of ``line``
@@ -134,6 +176,8 @@ class SocketTransport:
         written, a connection that breaks or ends before the reply raises
         :class:`RequestInterrupted` (a :class:`DaemonUnavailable`): the daemon
         may have processed the request, so resending could run it twice.
+        ``stream_id`` names a registered stream inbox, bound to the connection
+        the line goes out on.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         for attempt in range(2):
@@ -144,6 +188,8 @@ class SocketTransport:
             if self._sock is None:
                 self._connect()
             sent = 0
+            if stream_id is not None:
+                self._inbox[stream_id].sock = self._sock
             try:
                 self._set_deadline(deadline)
                 sent = self._send_first(line)
@@ -219,6 +265,59 @@ class SocketTransport:
                 raise ProtocolError(f"fallbackd sent a line that is not JSON: {raw[:200]!r}") from None
             if matches(msg):
                 return msg
+            target = message_target(msg)
+            if target is not None and target in self._inbox:
+                self._inbox[target].queue.append(msg)  # for a stream that is not reading right now
+                continue
             if isinstance(msg, dict) and msg.get("id") is None and msg.get("error") is not None:
                 return msg
-            # A reply for some other id (e.g. a late answer after a timeout): skip it.
+            # A reply for some other id (e.g. a late answer after a timeout), or a notification
+            # for a stream nobody waits for: skip it.
+
+    # -- streams ---------------------------------------------------------
+
+    def _stream_open(self, line: bytes, req_id: int, timeout: Optional[float]) -> Any:
+        """Register an inbox for ``req_id``, send ``line``, return the first message for it."""
+        self._inbox[req_id] = _Inbox()
+        try:
+            return self._exchange(line, _for_id(req_id), timeout, stream_id=req_id)
+        except BaseException:
+            self._inbox.pop(req_id, None)
+            raise
+
+    def _stream_next(self, req_id: int, timeout: Optional[float]) -> Any:
+        """The next message for a registered stream: filed earlier, or read now.
+
+        Raises :class:`RequestInterrupted` when the connection the request went
+        out on is gone, :class:`TimeoutError` when nothing comes in time (the
+        connection is then closed, which stops the request at the daemon).
+        """
+        box = self._inbox.get(req_id)
+        if box is None:
+            raise RuntimeError(f"no stream with id {req_id} is open")
+        if box.queue:
+            return box.queue.popleft()
+        if self._sock is None or box.sock is not self._sock:
+            raise self._interrupted("the connection to fallbackd ended during the stream")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return self._read_reply(_for_id(req_id), deadline)
+        except socket.timeout:
+            self._disconnect()
+            raise TimeoutError(f"no stream event from fallbackd at {self.socket_path} within {timeout}s") from None
+        except (_ClosedBeforeReply, ConnectionError) as exc:
+            self._disconnect()
+            cause = exc if isinstance(exc, OSError) else None
+            raise self._interrupted("fallbackd closed the connection during the stream") from cause
+
+    def _stream_forget(self, req_id: int, cancel: bool) -> None:
+        """Drop a stream's inbox; ``cancel``: close its connection too, which stops it at the daemon."""
+        box = self._inbox.pop(req_id, None)
+        if cancel and box is not None and box.sock is not None and box.sock is self._sock:
+            self._disconnect()
+
+
+def _for_id(req_id: int) -> Callable[[Any], bool]:
+    def matches(msg: Any) -> bool:
+        return message_target(msg) == req_id
+    return matches

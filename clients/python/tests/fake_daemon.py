@@ -47,6 +47,28 @@ FAILED_DATA = {
 
 NO_REPLY = object()
 
+REQ_ID = "<the request's id>"  # placeholder in scripted notifications, replaced by the id of the request
+
+
+def delta(model: str = "gpt-4o", req_id: Any = REQ_ID, **members: Any) -> Dict[str, Any]:
+    """A ``complete.delta`` notification; ``members`` form the delta (content=..., tool_calls=[...], ...)."""
+    return {"jsonrpc": "2.0", "method": "complete.delta", "params": {"id": req_id, "model": model, "delta": members}}
+
+
+def reset(model: str = "gpt-4o", reason: str = "timeout", req_id: Any = REQ_ID) -> Dict[str, Any]:
+    """A ``complete.reset`` notification."""
+    return {"jsonrpc": "2.0", "method": "complete.reset", "params": {"id": req_id, "model": model, "reason": reason}}
+
+
+def _with_id(obj: Any, req_id: Any) -> Any:
+    if isinstance(obj, str) and obj == REQ_ID:
+        return req_id
+    if isinstance(obj, dict):
+        return {k: _with_id(v, req_id) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_with_id(v, req_id) for v in obj]
+    return obj
+
 
 class RpcError(Exception):
     def __init__(self, code: int, message: str, data: Any = None) -> None:
@@ -70,6 +92,9 @@ class FakeDaemon:
       drop_requests      close the connection without replying to the next N requests
       stray_lines        raw lines sent (once) before the next reply
       raw_reply          if set, sent verbatim instead of the next reply
+      notify_before      messages sent (once) before the next reply, in order: dicts (REQ_ID inside is
+                         replaced by the request's id), raw bytes, or a threading.Event to wait for
+      hang_up_after_notify  after notify_before, close the connection instead of replying (once)
     """
 
     def __init__(self, path: str) -> None:
@@ -85,6 +110,8 @@ class FakeDaemon:
         self.drop_requests = 0
         self.stray_lines: List[bytes] = []
         self.raw_reply: Optional[bytes] = None
+        self.notify_before: List[Any] = []
+        self.hang_up_after_notify = False
         self.received: List[Any] = []
         self.connections = 0
         self.conn_closed = threading.Event()
@@ -168,6 +195,8 @@ class FakeDaemon:
                         self.drop_requests -= 1
                     stray, self.stray_lines = self.stray_lines, []
                     raw, self.raw_reply = self.raw_reply, None
+                    notes, self.notify_before = self.notify_before, []
+                    hang_up, self.hang_up_after_notify = self.hang_up_after_notify, False
                 if drop:
                     return
                 if isinstance(msg, list):
@@ -178,6 +207,16 @@ class FakeDaemon:
                     reply = self._reply_to(msg)
                 for extra in stray:
                     conn.sendall(extra)
+                for note in notes:
+                    if isinstance(note, threading.Event):
+                        note.wait(WAIT)
+                    elif isinstance(note, bytes):
+                        conn.sendall(note)
+                    else:
+                        req_id = msg.get("id") if isinstance(msg, dict) else None
+                        conn.sendall(json.dumps(_with_id(note, req_id)).encode() + b"\n")
+                if hang_up:
+                    return
                 if raw is not None:
                     conn.sendall(raw)
                 elif reply is not None:
