@@ -75,6 +75,8 @@ public struct Router: Sendable {
     /// first delta reaches the caller its failures fall back invisibly; after it, a failure ends
     /// the request as interrupted, or (`on_interrupt: restart`) resets the caller and moves on.
     public func execute(_ request: CompletionRequest, stream: (any StreamSink)? = nil) async -> Result<CompletionResult, RouteFailure> {
+        // Only a request that asked to stream streams, whoever offers a sink.
+        let stream = request.chat.stream ? stream : nil
         let start = clock.now()
         let deadline = start.adding(millis: request.timeoutMs)
         let plan = plan(for: request, at: start)
@@ -105,7 +107,7 @@ public struct Router: Sendable {
                     }
                     guard permit != nil else { break }
                 }
-                let gate = request.chat.stream ? stream.map { AttemptGate(model: step.model.name, sink: $0) } : nil
+                let gate = stream.map { AttemptGate(model: step.model.name, sink: $0) }
                 let outcome = await invoke(step.model, request: request, deadline: deadline, at: now, gate: gate)
                 gate?.close()
                 let end = clock.now()

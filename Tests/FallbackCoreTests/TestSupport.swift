@@ -32,6 +32,16 @@ enum Seed {
 struct Step: Sendable {
     var latencyMs: Int64
     var outcome: Result<ProviderResponse, ProviderFailure>
+    /// Streaming: text pieces delivered one by one (1 ms apart) before the outcome.
+    var pieces: [String] = []
+
+    /// Streams `pieces`, then succeeds with their text, or fails with `failure` after them.
+    static func stream(_ pieces: [String], then failure: ErrorType? = nil, after ms: Int64 = 100) -> Step {
+        let outcome: Result<ProviderResponse, ProviderFailure> = failure.map {
+            .failure(ProviderFailure($0, message: "\($0.rawValue) mid-stream"))
+        } ?? .success(ProviderResponse(content: pieces.joined(), usage: Usage(inputTokens: 10, outputTokens: pieces.count)))
+        return Step(latencyMs: ms, outcome: outcome, pieces: pieces)
+    }
 
     static func ok(_ content: String = "ok", _ usage: Usage = Usage(inputTokens: 10, outputTokens: 20), after ms: Int64 = 100)
         -> Step
@@ -89,6 +99,56 @@ final class ScriptedInvoker: ModelInvoker {
 
     var calls: [InvokerCall] { state.withLock { $0.calls } }
     var calledModels: [String] { calls.map(\.request.model.name) }
+
+    func stream(_ request: ProviderRequest, to receiver: any DeltaReceiver) async -> Result<ProviderResponse, ProviderFailure> {
+        let start = clock.now()
+        let step = state.withLock { state -> Step in
+            state.calls.append(InvokerCall(request: request, startedAt: start))
+            guard var queue = state.script[request.model.name], !queue.isEmpty else {
+                return Step(latencyMs: 1, outcome: .failure(ProviderFailure(.serverError, message: "unscripted")))
+            }
+            let next = queue.removeFirst()
+            state.script[request.model.name] = queue
+            return next
+        }
+        clock.advance(millis: step.latencyMs)
+        guard !step.pieces.isEmpty else {
+            if case .success(let response) = step.outcome, !receiver.receive(ChatDelta(content: response.content)) {
+                return .failure(ProviderFailure(.cancelled, message: "closed"))
+            }
+            return step.outcome
+        }
+        for piece in step.pieces {
+            await Task.yield()
+            clock.advance(millis: 1)
+            guard receiver.receive(ChatDelta(content: piece)) else { return .failure(ProviderFailure(.cancelled, message: "closed")) }
+        }
+        return step.outcome
+    }
+}
+
+/// Collects what a streaming request sends its caller.
+final class CollectingSink: StreamSink {
+    enum Event: Equatable {
+        case delta(String, model: String)
+        case finish(FinishReason?, model: String)
+        case reset(model: String, reason: ErrorType)
+    }
+
+    private let events = Mutex<[Event]>([])
+
+    func delta(_ delta: ChatDelta, model: String) {
+        events.withLock { events in
+            if delta.carriesAnswer { events.append(.delta(delta.content ?? "", model: model)) }
+            if delta.finishReason != nil { events.append(.finish(delta.finishReason, model: model)) }
+        }
+    }
+
+    func reset(model: String, reason: ErrorType) {
+        events.withLock { $0.append(.reset(model: model, reason: reason)) }
+    }
+
+    var all: [Event] { events.withLock { $0 } }
 }
 
 /// Collects every attempt row, thread-safely.

@@ -28,7 +28,9 @@ enum ModelConfigParser {
                 capabilities.insert(capability)
             }
         }
-        return ModelConfig(
+        let firstToken = try reader.int("first_token_timeout_ms", min: 1).map(Int64.init)
+        let idle = try reader.int("idle_timeout_ms", min: 1).map(Int64.init)
+        var model = ModelConfig(
             name: name, provider: provider, modelID: modelID, priority: try reader.int("priority") ?? 100,
             maxTokens: maxTokens, prices: try prices(&reader), notes: try reader.string("notes") ?? "",
             contextWindow: try reader.int("context_window", min: 0) ?? 0,
@@ -37,6 +39,9 @@ enum ModelConfigParser {
             defaultTemperature: try reader.double("default_temperature", min: 0, max: 2),
             promptCache: try reader.bool("prompt_cache") ?? false
         )
+        model.firstTokenTimeoutMs = firstToken
+        model.idleTimeoutMs = idle
+        return model
     }
 
     /// Per million tokens (`input_per_mtok`...), or the seed's per 1k (`cost_per_1k_input`...), not both.

@@ -27,6 +27,12 @@ enum ProviderConfigParser {
             name: name, kind: kind, baseURL: baseURL, apiKey: apiKey, connectTimeoutMs: connect,
             timeoutMs: timeout, anthropicVersion: version, simulation: simulation
         )
+        if let firstToken = try reader.int("first_token_timeout_ms", min: 0) {
+            settings.firstTokenTimeoutMs = firstToken == 0 ? nil : Int64(firstToken)
+        }
+        if let idle = try reader.int("idle_timeout_ms", min: 0) {
+            settings.idleTimeoutMs = idle == 0 ? nil : Int64(idle)
+        }
         if kind == .openai || kind == .openaiCompatible {
             if let header = try reader.string("auth_header") {
                 guard !header.isEmpty, header.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {

@@ -117,6 +117,6 @@ public struct StreamAccumulator: Sendable {
             content: content.isEmpty ? nil : content, toolCalls: toolCalls, refusal: refusal.isEmpty ? nil : refusal)
     }
 
-    /// Text characters delivered so far.
-    public var contentCharacters: Int { content.count }
+    /// Text delivered so far, in Unicode code points (what Python's `len()` counts).
+    public var contentCharacters: Int { content.unicodeScalars.count }
 }
