@@ -19,7 +19,8 @@ extension FallbackClient {
     /// just sent, since only one is in flight, so it is returned too. Replies for other ids
     /// (a late answer to a request that timed out) are skipped.
     static func readReply(
-        id: Int, from connection: UnixSocketConnection, before deadline: ContinuousClock.Instant
+        id: Int, from connection: UnixSocketConnection, before deadline: ContinuousClock.Instant,
+        onNotification: ((JSON) -> Void)? = nil
     ) throws(TransportFailure) -> JSON {
         while true {
             let line = try connection.readLine(before: deadline)
@@ -34,6 +35,10 @@ extension FallbackClient {
                 throw .malformed("fallbackd sent a line that is not JSON (\(error)): \(text)")
             }
             guard reply.kind == .object else { continue }
+            if reply["id"] == nil, reply["method"] != nil {
+                onNotification?(reply)
+                continue
+            }
             let replyID = reply["id"]
             if replyID?.intValue == id { return reply }
             if replyID?.isNull ?? true, let error = reply["error"], !error.isNull { return reply }

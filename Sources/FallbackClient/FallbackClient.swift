@@ -74,11 +74,19 @@ public final class FallbackClient: Sendable {
     public func call(
         _ method: String, params: JSON? = nil, timeout: Duration? = nil
     ) throws(FallbackClientError) -> JSON {
+        try call(method, params: params, timeout: timeout, onNotification: nil)
+    }
+
+    /// `call`, handing the notifications that arrive before the reply to `onNotification`
+    /// (a streaming `complete`'s deltas), with the request's id.
+    func call(
+        _ method: String, params: JSON?, timeout: Duration?, onNotification: ((JSON, Int) -> Void)?
+    ) throws(FallbackClientError) -> JSON {
         let deadline = ContinuousClock.now + (timeout ?? self.timeout)
         let reply = try state.withLock { (state) throws(FallbackClientError) -> JSON in
             let id = state.nextID()
             let line = Self.requestLine(method: method, params: params, id: id)
-            return try exchange(line, id: id, state: &state, deadline: deadline)
+            return try exchange(line, id: id, state: &state, deadline: deadline, onNotification: onNotification.map { handler in { handler($0, id) } })
         }
         return try Self.result(of: reply)
     }
@@ -92,14 +100,15 @@ public final class FallbackClient: Sendable {
     /// written is replaced once; after that nothing is resent. Any failure but an error reply drops
     /// the connection.
     private func exchange(
-        _ line: [UInt8], id: Int, state: inout ConnectionState, deadline: ContinuousClock.Instant
+        _ line: [UInt8], id: Int, state: inout ConnectionState, deadline: ContinuousClock.Instant,
+        onNotification: ((JSON) -> Void)? = nil
     ) throws(FallbackClientError) -> JSON {
         var replaced = false
         while true {
             let connection = try state.liveConnection(to: socketPath)
             do {
                 try connection.send(line, before: deadline)
-                return try Self.readReply(id: id, from: connection, before: deadline)
+                return try Self.readReply(id: id, from: connection, before: deadline, onNotification: onNotification)
             } catch {
                 state.connection = nil
                 switch error {

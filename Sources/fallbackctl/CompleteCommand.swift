@@ -53,6 +53,12 @@ struct CompleteCommand: ClientCommand {
     @Flag(help: "Print the raw result JSON instead of the summary.")
     var json = false
 
+    @Flag(help: "Stream: print the answer as it arrives, then the summary.")
+    var stream = false
+
+    @Flag(help: "Streaming: when the answer breaks after it started, start again on the next model.")
+    var restart = false
+
     func validate() throws {
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if let timeoutMs, timeoutMs < 1 || timeoutMs > 86_400_000 {
@@ -65,15 +71,33 @@ struct CompleteCommand: ClientCommand {
     }
 
     func run(with client: FallbackClient) throws(FallbackClientError) {
-        let completion = try client.complete(
-            prompt, system: system, task: task, models: models.isEmpty ? nil : models, maxTokens: maxTokens,
-            temperature: temperature, timeoutMs: timeoutMs, metadata: (try? parsedMetadata()).flatMap { $0 }, shadow: shadow
-        )
+        var chat = ChatRequest(messages: ChatMessage.conversation(prompt: prompt, system: system))
+        chat.maxOutputTokens = maxTokens
+        chat.temperature = temperature
+        let params = CompleteParams(
+            chat: chat, task: task, models: models.isEmpty ? nil : models, timeoutMs: timeoutMs,
+            metadata: (try? parsedMetadata()).flatMap { $0 }, shadow: shadow, onInterrupt: restart ? "restart" : nil)
+        let completion: Completion
+        if stream {
+            completion = try client.stream(params) { event in
+                switch event {
+                case .delta(let delta, _):
+                    if let text = delta.content { Output.stream(text) }
+                case .reset(let model, let reason):
+                    Output.stream("\n[\(model) broke off (\(reason)); starting again on the next model]\n")
+                case .completed:
+                    break
+                }
+            }
+            Output.stream("\n")
+        } else {
+            completion = try client.complete(params)
+        }
         if json {
             print((completion.raw ?? completion.json).serialized)
             return
         }
-        if let content = completion.content { print(content) }
+        if !stream, let content = completion.content { print(content) }
         for call in completion.toolCalls { print("tool call \(call.id): \(call.name)(\(call.arguments))") }
         if let refusal = completion.refusal { print("refused: \(refusal)") }
         print(completion.summary)

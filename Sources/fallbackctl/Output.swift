@@ -11,6 +11,19 @@ import Darwin
 
 /// Writing and formatting helpers shared by the commands.
 enum Output {
+    /// Writes `text` to standard output at once (a streamed answer shows as it arrives).
+    static func stream(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { raw in
+                Glibc.write(1, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+
     /// Writes `text` and a newline to standard error (unbuffered, so it never lags stdout).
     static func error(_ text: String) {
         var bytes = Array((text + "\n").utf8)
