@@ -25,6 +25,8 @@ extension HTTPTransport {
         }
     }
 
+    static let closedByProvider = "connection closed by the provider"
+
     private static func failure(forClientError error: HTTPClientError) -> ProviderFailure {
         switch error {
         case .deadlineExceeded, .readTimeout, .writeTimeout:
@@ -37,7 +39,7 @@ extension HTTPTransport {
             .httpProxyHandshakeTimeout:
             return ProviderFailure(.connection, message: "could not connect (\(error.shortDescription))")
         case .remoteConnectionClosed, .uncleanShutdown:
-            return ProviderFailure(.connection, message: "connection closed by the provider")
+            return ProviderFailure(.connection, message: closedByProvider)
         case .invalidURL, .emptyHost, .emptyScheme:
             return ProviderFailure(.invalidRequest, message: "invalid provider URL (\(error.shortDescription))")
         default:
@@ -50,7 +52,7 @@ extension HTTPTransport {
         case .connectTimeout(_):
             return ProviderFailure(.connection, message: "could not connect (connect timeout)")
         case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
-            return ProviderFailure(.connection, message: "connection closed by the provider")
+            return ProviderFailure(.connection, message: closedByProvider)
         default:
             return ProviderFailure(.connection, message: "connection error: \(clip(String(describing: error)))")
         }

@@ -99,23 +99,46 @@ public final class HTTPTransport: Sendable {
     }
 
     /// One exchange read by an ``ExchangeDelegate`` in `mode`, bounded by `deadline` and `timeouts`.
+    /// A kept-alive connection the server had already closed fails at once without a response byte;
+    /// that is the pool's stale connection, not the provider failing, and it is tried once more on a
+    /// fresh connection.
     func send(
         url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
         connectTimeoutMs: Int64, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
     ) async -> Result<ExchangeResult, ProviderFailure> {
-        if Task.isCancelled { return .failure(ProviderFailure(.cancelled, message: "cancelled before sending")) }
+        let started = clock.now()
+        let (outcome, sawResponse) = await sendOnce(
+            url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
+            mode: mode, timeouts: timeouts)
+        guard case .failure(let failure) = outcome, failure.type == .connection, !sawResponse,
+            failure.message == Self.closedByProvider, clock.now().millis(since: started) < Self.staleConnectionMs
+        else { return outcome }
+        return await sendOnce(
+            url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
+            mode: mode, timeouts: timeouts
+        ).0
+    }
+
+    /// How soon after sending a close without a response byte counts as a stale pooled connection.
+    static let staleConnectionMs: Int64 = 250
+
+    private func sendOnce(
+        url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
+        connectTimeoutMs: Int64, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
+    ) async -> (Result<ExchangeResult, ProviderFailure>, sawResponse: Bool) {
+        if Task.isCancelled { return (.failure(ProviderFailure(.cancelled, message: "cancelled before sending")), false) }
         let remainingNanos = deadline.nanos - clock.now().nanos
         guard remainingNanos > 0 else {
-            return .failure(ProviderFailure(.timeout, message: "deadline passed before sending"))
+            return (.failure(ProviderFailure(.timeout, message: "deadline passed before sending")), false)
         }
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
-            return .failure(ProviderFailure(.invalidRequest, message: "invalid provider URL"))
+            return (.failure(ProviderFailure(.invalidRequest, message: "invalid provider URL")), false)
         }
         guard let client = client(connectTimeoutMs: connectTimeoutMs) else {
-            return .failure(ProviderFailure(.cancelled, message: "HTTP transport is shut down"))
+            return (.failure(ProviderFailure(.cancelled, message: "HTTP transport is shut down")), false)
         }
         let nioDeadline = NIODeadline.now() + .nanoseconds(remainingNanos)
         let delegate = ExchangeDelegate(mode: mode, timeouts: timeouts, maxBodyBytes: Self.maxBodyBytes)
@@ -139,7 +162,7 @@ public final class HTTPTransport: Sendable {
         timer.cancel()
         switch outcome {
         case .success(let result):
-            return .success(result)
+            return (.success(result), true)
         case .failure(let error):
             var failure = Self.failure(for: error)
             // A connect or pool error raised at the deadline is the deadline's doing.
@@ -147,7 +170,10 @@ public final class HTTPTransport: Sendable {
                 failure = ProviderFailure(.timeout, message: "attempt deadline reached (\(failure.message))")
             }
             failure.skippedEvents = max(failure.skippedEvents, delegate.delivered.skipped)
-            return .failure(failure)
+            if failure.httpStatus == nil, delegate.sawResponse, failure.type != .timeout, failure.type != .cancelled {
+                failure.httpStatus = delegate.status
+            }
+            return (.failure(failure), delegate.sawResponse)
         }
     }
 

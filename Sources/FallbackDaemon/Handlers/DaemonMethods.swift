@@ -54,7 +54,7 @@ struct DaemonMethods: Sendable {
             case .failure(.budget(let refusal)):
                 return .failure(ResultEncoding.budgetError(refusal, clock: clock))
             case .failure(.route(let failure)):
-                return .failure(ResultEncoding.error(failure, timeoutMs: request.timeoutMs, clock: clock))
+                return .failure(ResultEncoding.error(failure, request: request, clock: clock))
             }
         })
         return table

@@ -40,7 +40,8 @@ enum ResultEncoding {
             skippedEvents: attempt.skippedEvents)
     }
 
-    static func error(_ failure: RouteFailure, timeoutMs: Int64, clock: any FallbackClock) -> RPCError {
+    static func error(_ failure: RouteFailure, request: CompletionRequest, clock: any FallbackClock) -> RPCError {
+        let timeoutMs = request.timeoutMs
         var data: JSON = [
             "request_id": .string(failure.requestID),
             "task": .string(failure.task),
@@ -65,11 +66,12 @@ enum ResultEncoding {
         case .cancelled:
             return RPCError(code: RPCErrorCode.shuttingDown, message: "request cancelled", data: data)
         case .noCapableModel(let capability):
+            let field = request.chat.field(needing: capability)
             data["capability"] = .string(capability.rawValue)
             return RPCError(
                 code: RPCErrorCode.invalidParams,
-                message: "invalid params: \(capability.field): no model of chain \(failure.chain) can take it (none has the \(capability.rawValue) capability)",
-                data: data.merging(["field": .string(capability.field), "reason": .string("no model of the chain has the \(capability.rawValue) capability")]))
+                message: "invalid params: \(field): no model of chain \(failure.chain) can take it (none has the \(capability.rawValue) capability)",
+                data: data.merging(["field": .string(field), "reason": .string("no model of the chain has the \(capability.rawValue) capability")]))
         case .contextTooLarge(let tokens):
             return RPCError(
                 code: RPCErrorCode.invalidParams,

@@ -171,6 +171,12 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
         }
     }
 
+    /// Whether any response byte (the head) arrived.
+    var sawResponse: Bool { state.withLock { $0.status != 0 } }
+
+    /// The response's status, 0 before its head.
+    var status: Int { state.withLock { $0.status } }
+
     /// What the deltas added up to so far (for a stream that broke after its first delta).
     var delivered: (committed: Bool, accumulator: StreamAccumulator, skipped: Int) {
         state.withLock { ($0.committed, $0.accumulator, $0.skipped) }

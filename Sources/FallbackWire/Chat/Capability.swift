@@ -79,8 +79,17 @@ extension JSON {
     var serializedCount: Int { withSerializedBytes { $0.count } }
 }
 
+extension ChatRequest {
+    /// The field of this request that needs `capability`, for error messages: the one the caller sent.
+    public func field(needing capability: Capability) -> String {
+        if capability == .penalties, (presencePenalty ?? 0) == 0, (frequencyPenalty ?? 0) != 0 { return "frequency_penalty" }
+        if capability == .tools, tools.isEmpty { return "messages" }
+        return capability.field
+    }
+}
+
 extension Capability {
-    /// The request field that calls for the capability, for error messages.
+    /// The request field that usually calls for the capability.
     public var field: String {
         switch self {
         case .tools: "tools"
