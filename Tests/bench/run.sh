@@ -7,6 +7,7 @@
 # Extra arguments go to fallbackd-bench, e.g. `bash Tests/bench/run.sh --rate 2000 --rounds 3`.
 # BENCH_SKIP_BUILD=1 uses the release binaries already built.
 # BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs, call logs).
+# BENCH_SKIP_INSTRUCTIONS=1 skips the callgrind instruction counts (Tests/bench/instructions.sh).
 # BENCH_PERF=PHASE samples fallbackd with `perf record -e cpu-clock -g` during one phase (through,
 # max-through, ping-max, ...) and writes a summary to bench-results/perf-PHASE-<time>.txt. perf takes
 # CPU too, so that run's numbers are a little worse.
@@ -203,6 +204,11 @@ BENCH_PID=$!
 status=0
 wait "$BENCH_PID" || status=$?
 BENCH_PID=""
+if [ "$status" = 0 ]; then
+    say "first-token overhead of streaming (the same SSE answer straight from nginx and through fallbackd, alternating):"
+    python3 "$HERE/first_token.py" --socket "$SOCKET" --upstream "http://127.0.0.1:$PORT/stream/v1/chat/completions" \
+        --n "${BENCH_FIRST_TOKEN_N:-400}" | tee -a "bench-results/first-token-$(date -u +%Y%m%dT%H%M%SZ).txt" >&2 || status=$?
+fi
 if [ -n "$PERF_PHASE" ] && [ -s "$TMP/perf.data" ]; then
     perf_out="bench-results/perf-$PERF_PHASE-$(date -u +%Y%m%d-%H%M%S).txt"
     demangle() { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else swift demangle --simplified; fi; }
@@ -252,4 +258,9 @@ if command -v sqlite3 >/dev/null; then
 fi
 if [ "$status" = 124 ]; then say "fallbackd-bench timed out after ${BENCH_TIMEOUT}s"; fi
 [ "$status" = 0 ] || exit "$status"
-exit "$daemon_status"
+[ "$daemon_status" = 0 ] || exit "$daemon_status"
+# Instructions per request: callgrind's count does not depend on how busy the machine is.
+if [ "${BENCH_SKIP_INSTRUCTIONS:-0}" != 1 ]; then
+    say "instructions per request under callgrind (a few minutes: valgrind runs the daemon ~50x slower)"
+    bash "$HERE/instructions.sh" "$BIN/fallbackd" "${BENCH_INSTRUCTIONS_N:-200}" >&2
+fi
