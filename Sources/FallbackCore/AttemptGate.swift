@@ -12,11 +12,14 @@ final class AttemptGate: DeltaReceiver {
 
     let model: String
     private let sink: any StreamSink
+    /// In a race, decides which attempt reaches the caller.
+    private let arbiter: CommitArbiter?
     private let state = Mutex(State())
 
-    init(model: String, sink: any StreamSink) {
+    init(model: String, sink: any StreamSink, arbiter: CommitArbiter? = nil) {
         self.model = model
         self.sink = sink
+        self.arbiter = arbiter
     }
 
     func receive(_ delta: ChatDelta) -> Bool {
@@ -25,6 +28,10 @@ final class AttemptGate: DeltaReceiver {
         guard answer.carriesAnswer else { return state.withLock { $0.open } }
         let accepted = state.withLock { state -> Bool in
             guard state.open else { return false }
+            if !state.committed, let arbiter, !arbiter.claim(model) {
+                state.open = false
+                return false
+            }
             state.committed = true
             state.delivered.add(answer)
             return true

@@ -26,6 +26,8 @@ public struct AttemptRecord: Sendable, Hashable {
     public var primaryCostUSD: Double?
     /// A shadow call (sampled traffic on a backup model), not part of the caller's request.
     public var shadow: Bool = false
+    /// Started beside a slower attempt of the same request (a hedge).
+    public var hedged: Bool = false
 
     /// Whether this attempt served its request (the caller got its content).
     public var served: Bool { success && !shadow }

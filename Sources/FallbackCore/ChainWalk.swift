@@ -47,9 +47,14 @@ struct ChainWalk {
     }
 
     /// Adds the attempt to the summary and returns its call-log row.
+    /// Whether `model` already had an attempt (a hedge tried it ahead of its turn).
+    func attempted(_ model: String) -> Bool {
+        attempts.contains { $0.model == model }
+    }
+
     mutating func record(
         _ model: ModelConfig, outcome: Result<ProviderResponse, ProviderFailure>, startedAt: Moment, endedAt: Moment,
-        committed: Bool = false
+        committed: Bool = false, hedged: Bool = false
     ) -> AttemptRecord {
         let latency = endedAt.millis(since: startedAt)
         var summary: AttemptSummary
@@ -71,15 +76,18 @@ struct ChainWalk {
             summary.skippedEvents = failure.skippedEvents
         }
         summary.committed = committed
+        summary.hedged = hedged
         let index = attempts.count
         attempts.append(summary)
-        return AttemptRecord(
+        var record = AttemptRecord(
             requestID: request.requestID, task: request.task, chain: plan.chain, model: model.name,
             provider: model.provider, attemptIndex: index, startedAtMillis: startedAt.unixMillis,
             latencyMs: latency, success: summary.success, errorType: summary.errorType,
             httpStatus: summary.httpStatus, usage: summary.usage, costUSD: summary.costUSD,
             metadataJSON: request.metadataJSON
         )
+        record.hedged = hedged
+        return record
     }
 
     func result(served model: ModelConfig, response: ProviderResponse, at end: Moment) -> CompletionResult {

@@ -14,6 +14,8 @@ public struct AttemptSummary: Sendable, Hashable {
     public var committed = false
     /// Streaming: malformed events skipped after the commit.
     public var skippedEvents = 0
+    /// Started beside a slower attempt of the same request (a hedge).
+    public var hedged = false
 
     public init(
         model: String, provider: String, success: Bool, errorType: ErrorType?, httpStatus: Int?,
@@ -82,6 +84,9 @@ public struct RouteFailure: Error, Sendable {
         case contextTooLarge(estimatedTokens: Int)
         /// A stream broke after its first delta reached the caller (`on_interrupt: error`).
         case interrupted(model: String, failure: ProviderFailure, delivered: DeliveredPart)
+        /// The provider refused the content; its reason goes back to the caller (the chain does not
+        /// fall back on a content filter unless it says so).
+        case contentFiltered(model: String, failure: ProviderFailure)
     }
 
     public var kind: Kind

@@ -27,8 +27,16 @@ public struct CompletionService: Sendable {
         if let refusal = budgets?.check(task: request.task, at: start) {
             return .failure(.budget(refusal))
         }
-        let shadow = shadows?.begin(request, plan: router.plan(for: request, at: start), pool: router.pool)
-        let outcome = await router.execute(request, stream: stream)
+        let plan = router.plan(for: request, at: start)
+        let shadow = shadows?.begin(request, plan: plan, pool: router.pool)
+        // Models that are out or demoted get a copy of this request beside it, when due: recovery
+        // is proved by probes the caller never waits for.
+        if let shadows, let resilience = router.resilience {
+            for model in resilience.recoveryProbesDue(plan, at: start) {
+                shadows.probe(model, request: request, resilience: resilience)
+            }
+        }
+        let outcome = await router.execute(request, plan: plan, stream: stream)
         // Hands the caller's outcome to the shadow without waiting for it.
         shadow?.finish(outcome)
         return outcome.mapError { .route($0) }

@@ -20,6 +20,8 @@ public enum RouteReason: String, Sendable, Hashable {
     case panicProbe = "panic_probe"
     /// Priced above the chain's `max_cost_ratio` times the primary: never a fallback.
     case overCostRatio = "over_cost_ratio"
+    /// The provider asked to be left alone until `until` (Retry-After): parked for every request.
+    case rateLimitedUntil = "rate_limited_until"
     /// The request needs something this model cannot do (`capability` names it).
     case lacksCapability = "lacks_capability"
     /// The request's estimated input plus output does not fit this model's context window, or a
@@ -30,7 +32,8 @@ public enum RouteReason: String, Sendable, Hashable {
     public var isTried: Bool {
         switch self {
         case .configured, .healthy, .degraded, .halfOpenProbe, .panicProbe: true
-        case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio, .lacksCapability, .contextTooSmall: false
+        case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio, .lacksCapability, .contextTooSmall,
+            .rateLimitedUntil: false
         }
     }
 }

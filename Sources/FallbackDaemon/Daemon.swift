@@ -44,7 +44,8 @@ public struct Daemon {
             breakers: BreakerBoard(policies: settings.breakerOverrides, defaultPolicy: settings.breaker),
             health: HealthBoard(policy: settings.health),
             budget: RetryBudget(maxTokens: settings.budgetTokens, tokenRatio: settings.budgetRatio),
-            retry: settings.retry, whenAllOpen: settings.whenAllOpen
+            retry: settings.retry, whenAllOpen: settings.whenAllOpen,
+            recovery: RecoveryProbes(policy: settings.recovery)
         )
         let stateStore = try ResilienceStateStore(path: config.databasePath, logger: logger)
         restore(resilience, from: stateStore, clock: clock)
@@ -52,7 +53,9 @@ public struct Daemon {
         let sampler = ShadowSampler(policy: config.cost.shadow, models: Array(config.pool.models.values))
         restoreSpend(budgets: budgets, sampler: sampler, clock: clock)
         let recorder = FanOutRecorder([callLog, budgets])
-        let router = Router(pool: config.pool, invoker: registry, recorder: recorder, resilience: resilience, clock: clock)
+        let router = Router(
+            pool: config.pool, invoker: registry, recorder: recorder, resilience: resilience, clock: clock,
+            policy: settings.routing, hedgeBudget: HedgeBudget(ratio: settings.hedgeBudgetRatio))
         let shadows = ShadowRunner(
             sampler: sampler, invoker: registry, recorder: recorder, resilience: resilience, clock: clock,
             sink: { callLog.recordShadow($0) }

@@ -45,6 +45,9 @@ public enum RPCErrorCode {
     public static let overloaded = -32005
     /// A streaming `complete` failed after its first delta reached the caller.
     public static let streamInterrupted = -32006
+    /// The provider refused the content; `data` has its reason (the chain does not fall back on a
+    /// content filter unless configured to).
+    public static let contentFiltered = -32007
 }
 
 extension RPCError {

@@ -48,7 +48,8 @@ struct BreakerSnapshotTests {
         BreakerFixture.fail(&breaker, 2, at: t0)
         let snapshot = breaker.snapshot()
         #expect(snapshot.phase == .closed)
-        #expect(snapshot.window == [0, 2, 1, 3, 0, 1, 1])
+        // 7: failed, slow, and a timeout (the timeout-rate rule counts it).
+        #expect(snapshot.window == [0, 2, 1, 7, 0, 1, 1])
         #expect(snapshot.consecutiveFailures == 2)
 
         let now = Moment(nanos: 7_000_000, unixMillis: t0.unixMillis + 5_000)

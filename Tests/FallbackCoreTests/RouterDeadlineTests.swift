@@ -57,7 +57,7 @@ struct RouterDeadlineTests {
         #expect(failure.latencyMs == 40)
     }
 
-    @Test("per-attempt deadline is min(model timeout, remaining overall time)")
+    @Test("per-attempt deadline is min(model timeout, remaining time minus the reserve for the models still to try)")
     func perAttemptDeadline() async throws {
         var quick = Seed.gpt4o
         quick.timeoutMs = 300
@@ -73,19 +73,31 @@ struct RouterDeadlineTests {
         let start = h.clock.now()
         _ = await h.router.execute(CompletionRequest(requestID: "r", messages: messages(), timeoutMs: 1_000))
         let deadlines = h.invoker.calls.map { $0.request.deadline.millis(since: start) }
-        // gpt-4o: min(0 + 300, 1000); sonnet at 300: min(300 + 800, 1000); mini (no own timeout) at 800: 1000.
-        #expect(deadlines == [300, 1_000, 1_000])
+        // Each model still to try reserves 5 s of the remaining time, at most half of it in all:
+        // gpt-4o at 0: min(300, 1000 - min(3 x 5000, 500)) = 300; sonnet at 300: min(1100, 1000 - min(2 x 5000, 350)) = 650;
+        // mini (no own timeout) at 800 with haiku left: 1000 - min(5000, 100) = 900.
+        #expect(deadlines == [300, 650, 900])
         #expect(h.invoker.calls.map { $0.startedAt.millis(since: start) } == [0, 300, 800])
         // The model's own timeout wins when it is the smaller one.
         #expect(h.invoker.calls[0].request.deadline == start.adding(millis: 300))
     }
 
-    @Test("without a model timeout the attempt gets the whole remaining budget")
-    func noModelTimeout() async throws {
-        let h = try Harness(["gpt-4o": [.fail(.timeout, after: 250)], "claude-3-5-sonnet": [.ok()]])
+    @Test("a silent model cannot eat the whole deadline: it leaves room for the models still to try")
+    func noModelTimeoutLeavesRoom() async throws {
+        let h = try Harness(["gpt-4o": [.fail(.timeout, after: 2_500)], "claude-3-5-sonnet": [.ok()]])
+        let start = h.clock.now()
+        let result = await h.router.execute(CompletionRequest(requestID: "r", messages: messages(), timeoutMs: 5_000))
+        // gpt-4o (three models after it): 5000 - min(15000, 2500); sonnet at 2500 (two after it): 5000 - min(10000, 1250).
+        #expect(h.invoker.calls.map(\.request.deadline) == [start.adding(millis: 2_500), start.adding(millis: 3_750)])
+        #expect(result.success?.model.name == "claude-3-5-sonnet", "the backup answered inside the deadline")
+    }
+
+    @Test("the last model of the chain gets the whole remaining time")
+    func lastModelGetsEverything() async throws {
+        let h = try Harness(models: [Seed.gpt4o], chains: ["default": ["gpt-4o"]], ["gpt-4o": [.ok()]])
         let start = h.clock.now()
         _ = await h.router.execute(CompletionRequest(requestID: "r", messages: messages(), timeoutMs: 5_000))
-        #expect(h.invoker.calls.map(\.request.deadline) == [start.adding(millis: 5_000), start.adding(millis: 5_000)])
+        #expect(h.invoker.calls.map(\.request.deadline) == [start.adding(millis: 5_000)])
     }
 
     @Test("latency comes from the clock: per attempt and overall")

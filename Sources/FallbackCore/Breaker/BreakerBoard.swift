@@ -38,6 +38,20 @@ public final class BreakerBoard: Sendable {
         withBreaker(model) { $0.recordExternal(outcome, at: now) }
     }
 
+    /// A recovery probe answered: an open breaker closes at once.
+    public func recoveredByProbe(_ model: String, at now: Moment) {
+        withBreaker(model) { breaker in
+            if breaker.status(at: now).phase == .open || breaker.status(at: now).phase == .halfOpen { breaker.close(at: now) }
+        }
+    }
+
+    /// A recovery probe failed while the breaker is open: it counts as the open period's probe.
+    public func recoveryProbeFailed(_ model: String, at now: Moment) {
+        withBreaker(model) { breaker in
+            if breaker.status(at: now).phase == .open { breaker.trip(at: now, reason: "recovery probe failed") }
+        }
+    }
+
     /// `model`'s breaker as of `now`.
     public func status(_ model: String, at now: Moment) -> BreakerStatus {
         withBreaker(model) { $0.status(at: now) }

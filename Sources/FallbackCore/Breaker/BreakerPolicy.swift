@@ -30,6 +30,12 @@ public struct BreakerPolicy: Sendable, Hashable {
     public var halfOpenProbes: Int
     /// How long an `auth` failure opens the breaker (flagged misconfigured).
     public var authOpenMs: Int64
+    /// Trip when the share of timeouts over the window (calls that timed out, and calls still out
+    /// past `hangAfterMs`) is at or above this (`minimumCalls` applies); `nil` disables the rule.
+    public var timeoutRateThreshold: Double?
+    /// A call still outstanding this long counts as a timeout at once, while it is still running,
+    /// so hanging calls trip the breaker before they end; `nil` waits for calls to end.
+    public var hangAfterMs: Int64?
 
     /// A policy; every argument defaults to the value documented on its property.
     public init(
@@ -43,8 +49,12 @@ public struct BreakerPolicy: Sendable, Hashable {
         maxOpenMs: Int64 = 3_600_000,
         backoffMultiplier: Double = 2.0,
         halfOpenProbes: Int = 1,
-        authOpenMs: Int64 = 3_600_000
+        authOpenMs: Int64 = 3_600_000,
+        timeoutRateThreshold: Double? = 0.25,
+        hangAfterMs: Int64? = 10_000
     ) {
+        self.timeoutRateThreshold = timeoutRateThreshold
+        self.hangAfterMs = hangAfterMs
         self.consecutiveFailures = consecutiveFailures
         self.failureRateThreshold = failureRateThreshold
         self.windowSize = windowSize

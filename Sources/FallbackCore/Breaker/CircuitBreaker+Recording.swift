@@ -7,12 +7,15 @@ extension CircuitBreaker {
     /// rules; in half-open as the probe's verdict.
     @discardableResult
     public mutating func record(_ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
+        // Judged by how it ended, unless it was already counted as hung while it ran.
+        if permit.generation == generation { outstanding[permit.callID] = nil }
         refresh(at: now)
         guard permit.generation == generation else { return false }
         switch phase {
         case .closed:
+            if countedHung.remove(permit.callID) != nil { return true }
             guard outcome.reflectsModelHealth else { return false }
-            countClosed(outcome, at: now)
+            countClosed(outcome, startedAt: permit.startedAt, at: now)
             return true
         case .halfOpen:
             probesInFlight = max(0, probesInFlight - 1)
@@ -34,7 +37,7 @@ extension CircuitBreaker {
         guard outcome.reflectsModelHealth else { return false }
         switch phase {
         case .closed:
-            countClosed(outcome, at: now)
+            countClosed(outcome, startedAt: nil, at: now)
             return true
         case .halfOpen:
             guard probesInFlight < max(1, policy.halfOpenProbes) else { return false }
@@ -45,11 +48,14 @@ extension CircuitBreaker {
         }
     }
 
-    /// Adds a closed-period outcome to the counters and trips when a rule says so.
-    mutating func countClosed(_ outcome: CallOutcome, at now: Moment) {
+    /// Adds a closed-period outcome to the counters and trips when a rule says so. A success of a
+    /// call that started before the latest failure does not reset the consecutive count: it says
+    /// nothing about the model since then.
+    mutating func countClosed(_ outcome: CallOutcome, startedAt: Moment?, at now: Moment) {
         let slow = policy.isSlow(outcome)
-        window.append(OutcomeWindow.code(failed: !outcome.success, slow: slow))
+        window.append(OutcomeWindow.code(failed: !outcome.success, slow: slow, timeout: outcome.errorType == .timeout))
         if outcome.success {
+            if let startedAt, let lastFailureAt, startedAt < lastFailureAt { return }
             consecutiveFailures = 0
         } else {
             consecutiveFailures += 1
@@ -93,6 +99,9 @@ extension CircuitBreaker {
         guard window.count >= policy.effectiveMinimumCalls else { return nil }
         if let threshold = policy.failureRateThreshold, window.failureRate >= threshold {
             return "failure rate \(Self.format(window.failureRate)) >= \(threshold) over \(window.count) calls"
+        }
+        if let threshold = policy.timeoutRateThreshold, window.timeouts > 0, window.timeoutRate >= threshold {
+            return "timeout rate \(Self.format(window.timeoutRate)) >= \(threshold) over \(window.count) calls"
         }
         if let limit = policy.slowCallMs, window.slowRate >= policy.slowCallRateThreshold {
             return "slow calls: rate \(Self.format(window.slowRate)) >= \(policy.slowCallRateThreshold)"

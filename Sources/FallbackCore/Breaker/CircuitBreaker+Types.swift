@@ -16,10 +16,17 @@ public struct BreakerPermit: Sendable, Hashable {
     public var generation: UInt64
     /// Whether this call is a half-open probe.
     public var isProbe: Bool
+    /// Names the call while it is outstanding (0: not tracked).
+    public var callID: UInt64
+    /// When the permit was taken: a success of a call that started before the model's latest
+    /// failure does not reset its consecutive failures.
+    public var startedAt: Moment?
 
-    public init(generation: UInt64, isProbe: Bool) {
+    public init(generation: UInt64, isProbe: Bool, callID: UInt64 = 0, startedAt: Moment? = nil) {
         self.generation = generation
         self.isProbe = isProbe
+        self.callID = callID
+        self.startedAt = startedAt
     }
 }
 

@@ -31,6 +31,14 @@ public struct CircuitBreaker: Sendable {
     var closedSince: Moment?
     var lastTripReason: String?
     var probesInFlight = 0
+    /// Closed-period calls still out, by call id, with when they started (bounded; see `maxTracked`).
+    var outstanding: [UInt64: Moment] = [:]
+    /// Outstanding calls already counted as hung: their end is not counted again.
+    var countedHung: Set<UInt64> = []
+    var nextCallID: UInt64 = 0
+
+    /// The most outstanding calls tracked at once (memory bound); calls beyond are not tracked.
+    static let maxTracked = 4_096
 
     /// A closed breaker with an empty window.
     public init(policy: BreakerPolicy) {
@@ -44,7 +52,12 @@ public struct CircuitBreaker: Sendable {
         refresh(at: now)
         switch phase {
         case .closed:
-            return .allowed(BreakerPermit(generation: generation, isProbe: false))
+            guard outstanding.count < Self.maxTracked else {
+                return .allowed(BreakerPermit(generation: generation, isProbe: false, startedAt: now))
+            }
+            nextCallID &+= 1
+            outstanding[nextCallID] = now
+            return .allowed(BreakerPermit(generation: generation, isProbe: false, callID: nextCallID, startedAt: now))
         case .open:
             return .rejected(phase: .open, until: openUntil)
         case .halfOpen:
@@ -99,9 +112,27 @@ public struct CircuitBreaker: Sendable {
             transition(to: .halfOpen)
         case .closed:
             shrinkLevel(at: now)
+            countHungCalls(at: now)
         case .halfOpen, .isolated:
             return
         }
+    }
+
+    /// Calls still out past `hangAfterMs` count as timeouts now, not when they finally end.
+    mutating func countHungCalls(at now: Moment) {
+        guard let limit = policy.hangAfterMs, !outstanding.isEmpty else { return }
+        var hung: [UInt64] = []
+        for (id, start) in outstanding where !countedHung.contains(id) && now.millis(since: start) > limit {
+            hung.append(id)
+        }
+        guard !hung.isEmpty else { return }
+        for id in hung {
+            countedHung.insert(id)
+            window.append(OutcomeWindow.code(failed: true, slow: true, timeout: true))
+            consecutiveFailures += 1
+            lastFailureAt = now
+        }
+        if let reason = tripReason() { trip(at: now, reason: reason + " (calls still hanging)") }
     }
 
     /// While closed, each full open duration of the current level that passes without a trip lowers it by one.
@@ -124,6 +155,8 @@ public struct CircuitBreaker: Sendable {
         probesInFlight = 0
         consecutiveFailures = 0
         window.removeAll()
+        outstanding.removeAll()
+        countedHung.removeAll()
     }
 
     /// Closes: a fresh closed period starting `now`.

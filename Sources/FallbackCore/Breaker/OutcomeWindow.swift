@@ -5,6 +5,8 @@ struct OutcomeWindow: Sendable {
     static let failureBit: UInt8 = 1
     /// Code bit for a slow call.
     static let slowBit: UInt8 = 2
+    /// Code bit for a call that timed out, or hung past the policy's `hangAfterMs`.
+    static let timeoutBit: UInt8 = 4
 
     private(set) var capacity: Int
     private var ring: [UInt8]
@@ -13,20 +15,21 @@ struct OutcomeWindow: Sendable {
     private(set) var count = 0
     private(set) var failures = 0
     private(set) var slowCalls = 0
+    private(set) var timeouts = 0
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
         ring = Array(repeating: 0, count: self.capacity)
     }
 
-    /// The code of one call: 0 success, 1 failure, 2 slow success, 3 slow failure.
-    static func code(failed: Bool, slow: Bool) -> UInt8 {
-        (failed ? failureBit : 0) | (slow ? slowBit : 0)
+    /// The code of one call: 0 success, 1 failure, 2 slow success, 3 slow failure; +4 a timeout.
+    static func code(failed: Bool, slow: Bool, timeout: Bool = false) -> UInt8 {
+        (failed ? failureBit : 0) | (slow ? slowBit : 0) | (timeout ? timeoutBit : 0)
     }
 
     /// Adds a call, pushing out the oldest once full.
     mutating func append(_ code: UInt8) {
-        let code = code & (Self.failureBit | Self.slowBit)
+        let code = code & (Self.failureBit | Self.slowBit | Self.timeoutBit)
         if count == capacity {
             adjust(ring[head], by: -1)
             ring[head] = code
@@ -44,6 +47,7 @@ struct OutcomeWindow: Sendable {
         count = 0
         failures = 0
         slowCalls = 0
+        timeouts = 0
     }
 
     /// The calls, oldest first.
@@ -64,9 +68,11 @@ struct OutcomeWindow: Sendable {
 
     var failureRate: Double { count == 0 ? 0 : Double(failures) / Double(count) }
     var slowRate: Double { count == 0 ? 0 : Double(slowCalls) / Double(count) }
+    var timeoutRate: Double { count == 0 ? 0 : Double(timeouts) / Double(count) }
 
     private mutating func adjust(_ code: UInt8, by delta: Int) {
         if code & Self.failureBit != 0 { failures += delta }
         if code & Self.slowBit != 0 { slowCalls += delta }
+        if code & Self.timeoutBit != 0 { timeouts += delta }
     }
 }

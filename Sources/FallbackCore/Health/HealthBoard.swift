@@ -43,6 +43,11 @@ public final class HealthBoard: Sendable {
         windows.withLock { $0[model]?.isDegraded(windowMinutes: policy.reorderWindowMinutes, at: now) ?? false }
     }
 
+    /// A recovery probe proved `model` healthy: it stops being demoted for its past failures.
+    public func clearDemotion(_ model: String, at now: Moment) {
+        windows.withLock { $0[model]?.clearDemotion(at: now) }
+    }
+
     /// Every model's non-empty buckets within its span, for persisting.
     public func snapshots() -> [String: [HealthBucket]] {
         windows.withLock { windows in

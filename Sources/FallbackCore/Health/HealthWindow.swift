@@ -9,6 +9,8 @@ public struct HealthWindow: Sendable {
     public let policy: HealthPolicy
     /// The ring; a slot's bucket counts only if its start matches the bucket the slot stands for now.
     private var slots: [HealthBucket]
+    /// The bucket a recovery probe cleared the demotion in: degradation counts only later buckets.
+    private var clearedBucket: Int64 = .min
 
     public init(policy: HealthPolicy) {
         self.policy = policy
@@ -36,10 +38,16 @@ public struct HealthWindow: Sendable {
         return HealthStats(windowMinutes: windowMinutes, total: sum, policy: policy)
     }
 
-    /// Whether the model is degraded over `windowMinutes` (cheaper than `stats`: no percentiles).
+    /// Whether the model is degraded over `windowMinutes` (cheaper than `stats`: no percentiles),
+    /// counting only buckets after the last cleared demotion.
     public func isDegraded(windowMinutes: Int, at now: Moment) -> Bool {
-        let sum = total(windowMinutes: windowMinutes, at: now, latency: false)
+        let sum = total(windowMinutes: windowMinutes, at: now, latency: false, after: clearedBucket)
         return HealthStats.isDegraded(calls: sum.calls, successes: sum.successes, policy: policy)
+    }
+
+    /// A recovery probe proved the model healthy: it is no longer demoted for what came before.
+    public mutating func clearDemotion(at now: Moment) {
+        clearedBucket = policy.bucketStart(now.unixMillis)
     }
 
     /// The non-empty buckets within the span of the newest one, oldest first: what to persist.
@@ -67,10 +75,12 @@ public struct HealthWindow: Sendable {
     }
 
     /// The merged buckets of the window ending at `now` (histograms merged only when `latency`).
-    private func total(windowMinutes: Int, at now: Moment, latency: Bool) -> HealthBucket {
+    private func total(windowMinutes: Int, at now: Moment, latency: Bool, after excluded: Int64 = .min) -> HealthBucket {
         let current = policy.bucketStart(now.unixMillis)
         let count = policy.bucketCount(forWindowMinutes: windowMinutes)
-        let oldest = current - Int64(count - 1) * policy.bucketMillis
+        var oldest = current - Int64(count - 1) * policy.bucketMillis
+        if excluded != .min { oldest = max(oldest, excluded + policy.bucketMillis) }
+        guard oldest <= current else { return HealthBucket(startUnixMillis: current) }
         var sum = HealthBucket(startUnixMillis: oldest)
         for bucket in slots where bucket.calls > 0 && (oldest...current).contains(bucket.startUnixMillis) {
             sum.calls += bucket.calls

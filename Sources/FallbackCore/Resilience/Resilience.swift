@@ -14,16 +14,23 @@ public final class Resilience: RoutePlanner, Sendable {
     public let budget: RetryBudget
     public let retry: RetryPolicy
     public let whenAllOpen: AllOpenBehavior
+    /// Models parked by a Retry-After, for every request.
+    public let parking: ParkingBoard
+    /// When models that are out or demoted get a mirrored probe.
+    public let recovery: RecoveryProbes
 
     public init(
         breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
-        retry: RetryPolicy = .default, whenAllOpen: AllOpenBehavior = .failFast
+        retry: RetryPolicy = .default, whenAllOpen: AllOpenBehavior = .failFast,
+        parking: ParkingBoard = ParkingBoard(), recovery: RecoveryProbes = RecoveryProbes()
     ) {
         self.breakers = breakers
         self.health = health
         self.budget = budget
         self.retry = retry
         self.whenAllOpen = whenAllOpen
+        self.parking = parking
+        self.recovery = recovery
     }
 
     /// Healthy models in configured order, then degraded ones (the seed's rule), then the skipped.
@@ -32,6 +39,10 @@ public final class Resilience: RoutePlanner, Sendable {
         var degraded: [RouteStep] = []
         var skipped: [RouteStep] = []
         for model in models {
+            if let until = parking.parkedUntil(model.name, at: now) {
+                skipped.append(RouteStep(model: model, reason: .rateLimitedUntil, until: until))
+                continue
+            }
             let status = breakers.status(model.name, at: now)
             switch status.phase {
             case .open:
@@ -83,6 +94,36 @@ public final class Resilience: RoutePlanner, Sendable {
         if let permit { breakers.record(model.name, outcome, permit: permit, at: now) }
         health.record(model.name, outcome, at: now)
         if outcome.reflectsModelHealth { budget.record(provider: model.provider, success: outcome.success) }
+    }
+
+    /// A provider's Retry-After holds for every request: the model is parked until then.
+    public func park(_ model: ModelConfig, after failure: ProviderFailure, at now: Moment) {
+        guard let wait = failure.retryAfterMs, wait > 0 else { return }
+        parking.park(model.name, until: now.adding(millis: wait))
+    }
+
+    /// The models of `plan` that are out or demoted and due a recovery probe now (each slot is taken:
+    /// the caller must report its outcome with ``recoveryProbeEnded(_:success:at:)``). Models out for
+    /// `auth` or `quota` wait for a config change instead.
+    public func recoveryProbesDue(_ plan: RoutePlan, at now: Moment) -> [ModelConfig] {
+        var due: [ModelConfig] = []
+        for step in plan.steps where step.reason == .open || step.reason == .degraded {
+            if step.reason == .open, breakers.status(step.model.name, at: now).misconfigured { continue }
+            if recovery.begin(step.model.name, at: now) { due.append(step.model) }
+        }
+        return due
+    }
+
+    /// A recovery probe ended: a success closes the breaker and clears the demotion at once; a
+    /// failure counts as the open period's probe.
+    public func recoveryProbeEnded(_ model: ModelConfig, success: Bool, at now: Moment) {
+        recovery.finish(model.name, success: success, at: now)
+        if success {
+            breakers.recoveredByProbe(model.name, at: now)
+            health.clearDemotion(model.name, at: now)
+        } else {
+            breakers.recoveryProbeFailed(model.name, at: now)
+        }
     }
 
     /// An outcome an app saw calling a provider itself (`report`): counts like one fallbackd saw.

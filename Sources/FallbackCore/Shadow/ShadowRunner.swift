@@ -95,6 +95,53 @@ public struct ShadowRunner: Sendable {
         return ShadowHandle(continuation: continuation)
     }
 
+    /// Mirrors `request` (without streaming) to `model`, which is out or demoted, as a recovery
+    /// probe: its outcome closes the breaker and clears the demotion, or counts as the open period's
+    /// probe. Logged with chain `probe` and counted with shadow calls; never on the caller's path.
+    public func probe(_ model: ModelConfig, request: CompletionRequest, resilience: Resilience) {
+        let runner = self
+        let started = submit.yield {
+            let start = runner.clock.now()
+            var chat = request.chat
+            chat.stream = false
+            let deadline = start.adding(millis: min(request.timeoutMs, model.timeoutMs ?? request.timeoutMs))
+            let outcome = await runner.invoker.invoke(ProviderRequest(model: model, chat: chat, deadline: deadline))
+            let end = runner.clock.now()
+            var success = false
+            var usage = Usage.zero
+            var errorType: ErrorType?
+            var status: Int?
+            switch outcome {
+            case .success(let response):
+                success = true
+                usage = response.usage
+                status = response.httpStatus
+            case .failure(let failure):
+                usage = failure.usage
+                errorType = failure.type
+                status = failure.httpStatus
+            }
+            let latency = end.millis(since: start)
+            let cost = model.cost(of: usage)
+            // A cancelled probe (shutdown) proves nothing either way.
+            if errorType == .cancelled {
+                resilience.recovery.finish(model.name, success: false, at: end)
+            } else {
+                resilience.observe(model, CallOutcome(success: success, errorType: errorType, latencyMs: latency), permit: nil, at: end)
+                resilience.recoveryProbeEnded(model, success: success, at: end)
+            }
+            runner.sampler.addSpend(cost, at: end)
+            var record = AttemptRecord(
+                requestID: request.requestID, task: request.task, chain: "probe", model: model.name, provider: model.provider,
+                attemptIndex: 0, startedAtMillis: start.unixMillis, latencyMs: latency, success: success, errorType: errorType,
+                httpStatus: status, usage: usage, costUSD: cost, metadataJSON: request.metadataJSON)
+            record.shadow = true
+            runner.recorder.record(record)
+        }
+        if case .enqueued = started { return }
+        resilience.recovery.finish(model.name, success: false, at: clock.now())
+    }
+
     /// Calls the shadow model under the request's deadline, feeds breaker, health and call log.
     func call(_ model: ModelConfig, request: CompletionRequest, permit: BreakerPermit?, start: Moment) async -> ShadowSide {
         let deadline = start.adding(millis: request.timeoutMs)

@@ -74,6 +74,7 @@ public enum ConfigLoader {
         for task in chainsTable.table.keys.sorted() {
             chains[task] = try chainsTable.stringArray(task)
         }
+        try ResilienceConfigParser.chainOptions(&top, chains: Set(chains.keys), into: &resilience.routing)
         try top.rejectUnknownKeys()
 
         let pool: ModelPool

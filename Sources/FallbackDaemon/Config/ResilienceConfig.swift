@@ -10,6 +10,12 @@ public struct ResilienceConfig: Sendable {
     public var retry: RetryPolicy = .default
     public var budgetTokens: Double = 10
     public var budgetRatio: Double = 0.1
+    /// `[routing]` and `[chain_options.NAME]`: attempt reserves, hedges, content filter.
+    public var routing: RoutingPolicy = .default
+    /// `[routing].hedge_budget_ratio`: at most this share of requests get a hedge.
+    public var hedgeBudgetRatio: Double = 0.1
+    /// `[recovery]`: probes of models that are out or demoted.
+    public var recovery = RecoveryProbes.Policy()
 
     public init() {}
 }
@@ -47,7 +53,51 @@ enum ResilienceConfigParser {
             config.budgetRatio = try retry.double("budget_ratio", min: 0, max: 1) ?? config.budgetRatio
             try retry.rejectUnknownKeys()
         }
+        if var routing = try top.subtable("routing") {
+            config.routing.reservePerModelMs = Int64(
+                try routing.int("reserve_per_model_ms", min: 0) ?? Int(config.routing.reservePerModelMs))
+            config.hedgeBudgetRatio = try routing.double("hedge_budget_ratio", min: 0, max: 1) ?? config.hedgeBudgetRatio
+            try routing.rejectUnknownKeys()
+        }
+        if var recovery = try top.subtable("recovery") {
+            config.recovery.enabled = try recovery.bool("enabled") ?? config.recovery.enabled
+            config.recovery.firstIntervalMs = Int64(
+                try recovery.int("probe_interval_ms", min: 1) ?? Int(config.recovery.firstIntervalMs))
+            config.recovery.maxIntervalMs = Int64(
+                try recovery.int("max_probe_interval_ms", min: 1) ?? Int(config.recovery.maxIntervalMs))
+            guard config.recovery.maxIntervalMs >= config.recovery.firstIntervalMs else {
+                throw ConfigError(key: recovery.key("max_probe_interval_ms"), "must be at least probe_interval_ms")
+            }
+            try recovery.rejectUnknownKeys()
+        }
         return config
+    }
+
+    /// `[chain_options.NAME]`: `hedge_after_ms` or `hedge_after = "p95"`, `on_content_filter`.
+    static func chainOptions(_ top: inout TOMLReader, chains: Set<String>, into routing: inout RoutingPolicy) throws(ConfigError) {
+        guard var table = try top.subtable("chain_options") else { return }
+        for chain in table.table.keys.sorted() {
+            guard var options = try table.subtable(chain) else { continue }
+            guard chains.contains(chain) || chain == RoutePlan.explicitChain else {
+                throw ConfigError(key: options.path, "names no chain")
+            }
+            let fixed = try options.int("hedge_after_ms", min: 0)
+            let rule = try options.string("hedge_after")
+            switch (fixed, rule) {
+            case (let ms?, nil): routing.hedges[chain] = .afterMs(Int64(ms))
+            case (nil, "p95"?): routing.hedges[chain] = .afterP95
+            case (nil, nil): break
+            case (nil, let other?): throw ConfigError(key: options.key("hedge_after"), "must be \"p95\", not '\(other)'")
+            default: throw ConfigError(key: options.key("hedge_after"), "give hedge_after_ms or hedge_after, not both")
+            }
+            if let text = try options.string("on_content_filter") {
+                guard let policy = ContentFilterPolicy(rawValue: text) else {
+                    throw ConfigError(key: options.key("on_content_filter"), "must be \"error\" or \"fallback\"")
+                }
+                routing.contentFilter[chain] = policy
+            }
+            try options.rejectUnknownKeys()
+        }
     }
 
     /// Reads breaker keys over `base`; used for `[breaker]` and `[models.NAME.breaker]`.
@@ -68,6 +118,12 @@ enum ResilienceConfigParser {
         policy.backoffMultiplier = try reader.double("backoff_multiplier", min: 1, max: 100) ?? policy.backoffMultiplier
         policy.halfOpenProbes = try reader.int("half_open_probes", min: 1) ?? policy.halfOpenProbes
         policy.authOpenMs = Int64(try reader.int("auth_open_ms", min: 1) ?? Int(policy.authOpenMs))
+        if let rate = try reader.double("timeout_rate", min: 0, max: 1) {
+            policy.timeoutRateThreshold = rate == 0 ? nil : rate
+        }
+        if let hang = try reader.int("hang_after_ms", min: 0) {
+            policy.hangAfterMs = hang == 0 ? nil : Int64(hang)
+        }
         guard policy.maxOpenMs >= policy.openMs else {
             throw ConfigError(key: reader.key("max_open_ms"), "must be at least open_ms (\(policy.openMs))")
         }

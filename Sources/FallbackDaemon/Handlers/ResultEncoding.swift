@@ -37,7 +37,7 @@ enum ResultEncoding {
             model: attempt.model, provider: attempt.provider, outcome: attempt.success ? "success" : "error",
             errorType: attempt.errorType?.rawValue, httpStatus: attempt.httpStatus, latencyMs: Int(attempt.latencyMs),
             costUSD: attempt.costUSD, message: attempt.message, committed: attempt.committed,
-            skippedEvents: attempt.skippedEvents)
+            skippedEvents: attempt.skippedEvents, hedged: attempt.hedged)
     }
 
     static func error(_ failure: RouteFailure, request: CompletionRequest, clock: any FallbackClock) -> RPCError {
@@ -89,6 +89,13 @@ enum ResultEncoding {
                 code: RPCErrorCode.streamInterrupted,
                 message: "stream from \(model) interrupted after \(delivered.contentCharacters) characters (\(cause.type.rawValue)): the answer is incomplete",
                 data: data)
+        case .contentFiltered(let model, let cause):
+            data["model"] = .string(model)
+            data["reason"] = .string(cause.message)
+            data["http_status"] = .optional(cause.httpStatus)
+            return RPCError(
+                code: RPCErrorCode.contentFiltered,
+                message: "\(model) refused the content: \(cause.message)", data: data)
         case .allBreakersOpen(let retryAt):
             let now = clock.now()
             let wait = retryAt.map { max(0, $0.nanos - now.nanos) / 1_000_000 }

@@ -103,6 +103,8 @@ public struct Completion: Sendable {
         public var committed: Bool
         /// Streaming: malformed events skipped after the commit.
         public var skippedEvents: Int
+        /// Started beside a slower attempt (a hedge).
+        public var hedged: Bool
 
         /// Whether this attempt produced the answer.
         public var succeeded: Bool { outcome == "success" }
@@ -110,10 +112,11 @@ public struct Completion: Sendable {
         public init(
             model: String, provider: String, outcome: String, errorType: String? = nil,
             httpStatus: Int? = nil, latencyMs: Int = 0, costUSD: Double = 0, message: String? = nil,
-            committed: Bool = false, skippedEvents: Int = 0
+            committed: Bool = false, skippedEvents: Int = 0, hedged: Bool = false
         ) {
             self.committed = committed
             self.skippedEvents = skippedEvents
+            self.hedged = hedged
             self.model = model
             self.provider = provider
             self.outcome = outcome
@@ -136,7 +139,8 @@ public struct Completion: Sendable {
                 costUSD: json["cost_usd"]?.doubleValue ?? 0,
                 message: json["message"]?.stringValue,
                 committed: json["committed"]?.boolValue ?? false,
-                skippedEvents: json["skipped_events"]?.roundedInt ?? 0
+                skippedEvents: json["skipped_events"]?.roundedInt ?? 0,
+                hedged: json["hedged"]?.boolValue ?? false
             )
         }
 
@@ -145,7 +149,7 @@ public struct Completion: Sendable {
                 "model": .string(model), "provider": .string(provider), "outcome": .string(outcome),
                 "error_type": .optional(errorType), "http_status": .optional(httpStatus), "latency_ms": .int(latencyMs),
                 "cost_usd": .double(costUSD), "message": .optional(message), "committed": .bool(committed),
-                "skipped_events": .int(skippedEvents),
+                "skipped_events": .int(skippedEvents), "hedged": .bool(hedged),
             ]
         }
 
