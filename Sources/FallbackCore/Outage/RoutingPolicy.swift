@@ -51,27 +51,32 @@ public enum ContentFilterPolicy: String, Sendable, Hashable {
 }
 
 /// Caps hedges at a share of requests: each request adds `ratio` of a token, each hedge spends one.
+/// Counted in thousandths, so ten deposits of 0.1 make exactly one hedge.
 public final class HedgeBudget: Sendable {
     public let ratio: Double
     public let maxTokens: Double
-    private let tokens: Mutex<Double>
+    private let perRequest: Int
+    private let cap: Int
+    private let tokens: Mutex<Int>
 
     public init(ratio: Double = 0.1, maxTokens: Double = 10) {
         self.ratio = max(0, ratio)
         self.maxTokens = max(1, maxTokens)
-        tokens = Mutex(max(1, maxTokens))
+        perRequest = Int((max(0, ratio) * 1_000).rounded())
+        cap = Int(max(1, maxTokens) * 1_000)
+        tokens = Mutex(Int(max(1, maxTokens) * 1_000))
     }
 
     /// A request started: it earns its share of a hedge.
     public func deposit() {
-        tokens.withLock { $0 = min(maxTokens, $0 + ratio) }
+        tokens.withLock { $0 = min(cap, $0 + perRequest) }
     }
 
     /// Takes a hedge if the budget has one.
     public func take() -> Bool {
         tokens.withLock { tokens in
-            guard tokens >= 1 else { return false }
-            tokens -= 1
+            guard tokens >= 1_000 else { return false }
+            tokens -= 1_000
             return true
         }
     }
