@@ -8,25 +8,31 @@ final class AttemptGate: DeltaReceiver {
         var open = true
         var committed = false
         var delivered = StreamAccumulator()
+        var firstAnswerAt: Moment?
     }
 
     let model: String
     private let sink: any StreamSink
     /// In a race, decides which attempt reaches the caller.
     private let arbiter: CommitArbiter?
+    /// Times the first answer delta (time to first token); `nil` leaves it untimed.
+    private let clock: (any FallbackClock)?
     private let state = Mutex(State())
 
-    init(model: String, sink: any StreamSink, arbiter: CommitArbiter? = nil) {
+    init(model: String, sink: any StreamSink, arbiter: CommitArbiter? = nil, clock: (any FallbackClock)? = nil) {
         self.model = model
         self.sink = sink
         self.arbiter = arbiter
+        self.clock = clock
     }
 
     func receive(_ delta: ChatDelta) -> Bool {
         // Only the answer goes to the caller; the finish reason and usage follow from the router.
         let answer = ChatDelta(content: delta.content, toolCalls: delta.toolCalls, refusal: delta.refusal)
         guard answer.carriesAnswer else { return state.withLock { $0.open } }
+        let now = clock?.now()
         let accepted = state.withLock { state -> Bool in
+            if state.firstAnswerAt == nil { state.firstAnswerAt = now }
             guard state.open else { return false }
             if !state.committed, let arbiter, !arbiter.claim(model) {
                 state.open = false
@@ -48,6 +54,9 @@ final class AttemptGate: DeltaReceiver {
 
     /// Whether a delta of this attempt reached the caller.
     var committed: Bool { state.withLock { $0.committed } }
+
+    /// When the model's first answer delta arrived (reached the caller or not).
+    var firstAnswerAt: Moment? { state.withLock { $0.firstAnswerAt } }
 
     /// What reached the caller.
     var delivered: DeliveredPart {

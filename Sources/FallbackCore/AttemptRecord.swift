@@ -28,6 +28,10 @@ public struct AttemptRecord: Sendable, Hashable {
     public var shadow: Bool = false
     /// Started beside a slower attempt of the same request (a hedge).
     public var hedged: Bool = false
+    /// Streaming: milliseconds from the attempt's start to its first answer delta.
+    public var firstTokenMs: Int64?
+    /// Who asked: the calling app's name (its `[apps.NAME]` rule, else its executable); `nil` when unknown.
+    public var app: String?
 
     /// Whether this attempt served its request (the caller got its content).
     public var served: Bool { success && !shadow }

@@ -87,6 +87,7 @@ struct ChainWalk {
             metadataJSON: request.metadataJSON
         )
         record.hedged = hedged
+        record.app = request.app
         return record
     }
 

@@ -15,6 +15,8 @@ public struct CompletionRequest: Sendable {
     public var shadow: Bool?
     /// Streaming: what a failure after the first delta does.
     public var onInterrupt: InterruptPolicy = .error
+    /// The calling app (from the socket peer's credentials), kept with every attempt.
+    public var app: String?
 
     public static let defaultTimeoutMs: Int64 = 30_000
 

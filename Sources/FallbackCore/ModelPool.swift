@@ -30,6 +30,15 @@ public struct ModelPool: Sendable {
         self.maxCostRatio = maxCostRatio
     }
 
+    /// No models and no chains: a placeholder until a config is read.
+    public static var empty: ModelPool { ModelPool(unchecked: ()) }
+
+    private init(unchecked: Void) {
+        models = [:]
+        chains = [:]
+        maxCostRatio = [:]
+    }
+
     /// Model names sorted by priority, then name: a stable order for listings.
     public var modelsByPriority: [ModelConfig] {
         models.values.sorted { ($0.priority, $0.name) < ($1.priority, $1.name) }

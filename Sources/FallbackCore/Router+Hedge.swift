@@ -28,7 +28,7 @@ extension Router {
         let started = clock.now()
         let router = self
         let primaryTask = Task {
-            let gate = stream.map { AttemptGate(model: primary.model.name, sink: $0, arbiter: arbiter) }
+            let gate = stream.map { AttemptGate(model: primary.model.name, sink: $0, arbiter: arbiter, clock: clock) }
             let run = await router.attempt(primary, permit: permit, request: request, deadline: deadline, later: later, gate: gate)
             notify.yield(.finished(run))
         }
@@ -47,7 +47,7 @@ extension Router {
                 return
             }
             notify.yield(.hedgeStarted)
-            let gate = stream.map { AttemptGate(model: hedge.model.name, sink: $0, arbiter: arbiter) }
+            let gate = stream.map { AttemptGate(model: hedge.model.name, sink: $0, arbiter: arbiter, clock: clock) }
             let run = await router.attempt(
                 hedge, permit: hedgePermit, request: request, deadline: deadline, later: max(0, later - 1), gate: gate, hedged: true)
             notify.yield(.finished(run))

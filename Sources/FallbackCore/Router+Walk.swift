@@ -10,6 +10,8 @@ struct AttemptRun: Sendable {
     var delivered = DeliveredPart()
     /// Started beside a slower attempt (a hedge).
     var hedged = false
+    /// Streaming: when the model's first answer delta arrived.
+    var firstAnswerAt: Moment?
 }
 
 extension Router {
@@ -64,7 +66,7 @@ extension Router {
                         step, permit: permit, hedge: hedge.step, after: hedge.delayMs, request: request, deadline: deadline,
                         later: later.count, stream: stream)
                 } else {
-                    let gate = stream.map { AttemptGate(model: step.model.name, sink: $0) }
+                    let gate = stream.map { AttemptGate(model: step.model.name, sink: $0, clock: clock) }
                     runs = [await attempt(step, permit: permit, request: request, deadline: deadline, later: later.count, gate: gate)]
                 }
                 for run in runs { remember(run, walk: &walk) }
@@ -147,7 +149,8 @@ extension Router {
         }
         return AttemptRun(
             step: step, permit: permit, outcome: outcome, startedAt: now, endedAt: clock.now(),
-            committed: gate?.committed ?? false, delivered: gate?.delivered ?? DeliveredPart(), hedged: hedged)
+            committed: gate?.committed ?? false, delivered: gate?.delivered ?? DeliveredPart(), hedged: hedged,
+            firstAnswerAt: gate?.firstAnswerAt)
     }
 
     /// Records a finished attempt everywhere it counts: the walk, breaker, health, parking, call log.
@@ -155,6 +158,7 @@ extension Router {
         var record = walk.record(
             run.step.model, outcome: run.outcome, startedAt: run.startedAt, endedAt: run.endedAt, committed: run.committed,
             hedged: run.hedged)
+        record.firstTokenMs = run.firstAnswerAt.map { $0.millis(since: run.startedAt) }
         if case .success(let response) = run.outcome {
             record.fallbackCount = walk.fallbackCount(served: run.step.model.name)
             record.primaryCostUSD = walk.primaryCost(of: response.usage, served: run.step.model)

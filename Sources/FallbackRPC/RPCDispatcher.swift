@@ -5,13 +5,24 @@
 /// so a client that leaves cancels it); the work leaves the gate when done and returns the reply.
 /// A batch with a deferred member answers as one array once every member is done, as the spec asks.
 public struct RPCDispatcher: Sendable {
-    public let methods: RPCMethodTable
+    private let source: @Sendable () -> RPCMethodTable
     public let gate: InFlightGate
 
+    /// A dispatcher over one fixed table.
     public init(methods: RPCMethodTable, gate: InFlightGate) {
-        self.methods = methods
+        source = { methods }
         self.gate = gate
     }
+
+    /// A dispatcher that reads the table for each line (a reload swaps it); a request keeps the
+    /// table it was dispatched with.
+    public init(gate: InFlightGate, methods: @escaping @Sendable () -> RPCMethodTable) {
+        source = methods
+        self.gate = gate
+    }
+
+    /// The table lines are dispatched against now.
+    public var methods: RPCMethodTable { source() }
 
     /// What to do with a line right away.
     public enum Outcome: Sendable {
@@ -25,18 +36,24 @@ public struct RPCDispatcher: Sendable {
 
     /// Decodes `line` and answers it or hands back its work. `notify` sends a notification line on
     /// the caller's connection (streamed deltas); it must keep the order of calls.
-    public func handle(_ line: UnsafeRawBufferPointer, notify: @escaping @Sendable (JSON) -> Void = { _ in }) -> Outcome {
+    /// `peer` is who is on the other end of the connection, handed to deferred methods.
+    public func handle(
+        _ line: UnsafeRawBufferPointer, peer: RPCPeer? = nil, notify: @escaping @Sendable (JSON) -> Void = { _ in }
+    ) -> Outcome {
+        let methods = source()
         switch RPCEnvelope.decode(line) {
         case .unanswerable(let error):
             return .reply(RPCResponse.failure(id: .null, error: error))
         case .single(let item):
-            return handleSingle(item, notify: notify)
+            return handleSingle(item, methods: methods, peer: peer, notify: notify)
         case .batch(let items):
-            return handleBatch(items)
+            return handleBatch(items, methods: methods, peer: peer)
         }
     }
 
-    private func handleSingle(_ item: RPCItem, notify: @escaping @Sendable (JSON) -> Void) -> Outcome {
+    private func handleSingle(
+        _ item: RPCItem, methods: RPCMethodTable, peer: RPCPeer?, notify: @escaping @Sendable (JSON) -> Void
+    ) -> Outcome {
         switch item {
         case .invalid(let error, let id):
             return .reply(RPCResponse.failure(id: id, error: error))
@@ -49,7 +66,7 @@ public struct RPCDispatcher: Sendable {
             case .deferred(let run):
                 if let refusal = gate.enter() { return wrap(RPCResponse.reply(to: request, .failure(refusal))) }
                 let gate = self.gate
-                let context = RPCCallContext(id: request.id, send: notify)
+                let context = RPCCallContext(id: request.id, peer: peer, send: notify)
                 return .deferred(RPCWork(gate: gate, admitted: 1) {
                     let outcome = await run(request.params, context)
                     gate.leave()
@@ -59,7 +76,7 @@ public struct RPCDispatcher: Sendable {
         }
     }
 
-    private func handleBatch(_ items: [RPCItem]) -> Outcome {
+    private func handleBatch(_ items: [RPCItem], methods: RPCMethodTable, peer: RPCPeer?) -> Outcome {
         // Answer what can be answered now; collect the deferred members to run together.
         var replies: [JSON?] = Array(repeating: nil, count: items.count)
         var pending: [(index: Int, request: RPCRequest, run: @Sendable (JSON?, RPCCallContext) async -> Result<JSON, RPCError>)] = []
@@ -72,7 +89,7 @@ public struct RPCDispatcher: Sendable {
                 }
                 continue
             }
-            if case .reply(let reply) = handleSingle(item, notify: { _ in }) { replies[index] = reply }
+            if case .reply(let reply) = handleSingle(item, methods: methods, peer: peer, notify: { _ in }) { replies[index] = reply }
         }
         guard !pending.isEmpty else {
             let answered = replies.compactMap { $0 }
@@ -87,7 +104,7 @@ public struct RPCDispatcher: Sendable {
                 for member in work {
                     group.addTask {
                         // Batch members answer in one array: nothing streams ahead of it.
-                        let outcome = await member.run(member.request.params, .silent(id: member.request.id))
+                        let outcome = await member.run(member.request.params, .silent(id: member.request.id, peer: peer))
                         gate.leave()
                         return (member.index, RPCResponse.reply(to: member.request, outcome))
                     }

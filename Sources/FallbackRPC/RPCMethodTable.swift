@@ -2,21 +2,46 @@
 public struct RPCCallContext: Sendable {
     /// The request's id; `nil` for a notification (which gets no reply, and no notifications either).
     public let id: JSON?
+    /// Who sent it (the Unix socket peer's credentials), when known.
+    public let peer: RPCPeer?
     let send: @Sendable (JSON) -> Void
 
-    public init(id: JSON?, send: @escaping @Sendable (JSON) -> Void) {
+    public init(id: JSON?, peer: RPCPeer? = nil, send: @escaping @Sendable (JSON) -> Void) {
         self.id = id
+        self.peer = peer
         self.send = send
     }
 
     /// A context that drops every notification (batches, tests).
-    public static func silent(id: JSON?) -> RPCCallContext { RPCCallContext(id: id, send: { _ in }) }
+    public static func silent(id: JSON?, peer: RPCPeer? = nil) -> RPCCallContext {
+        RPCCallContext(id: id, peer: peer, send: { _ in })
+    }
 
     /// Sends the notification `{"jsonrpc":"2.0","method":method,"params":params}` on the caller's
     /// connection, ahead of the reply. Nothing is sent for a request that is itself a notification.
     public func notify(_ method: String, params: JSON) {
         guard id != nil else { return }
         send(["jsonrpc": "2.0", "method": .string(method), "params": params])
+    }
+}
+
+/// The process on the other end of a Unix socket connection, from `SO_PEERCRED`.
+public struct RPCPeer: Sendable, Hashable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// 0 when the peer's pid is not visible here (another pid namespace).
+    public var pid: Int32
+    /// The peer's executable name (`/proc/PID/comm`), when readable.
+    public var executable: String?
+    /// The app name fallbackd gives it (its `[apps.NAME]` rule, else its executable).
+    public var app: String?
+
+    public init(uid: UInt32, gid: UInt32, pid: Int32, executable: String? = nil, app: String? = nil) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+        self.executable = executable
+        self.app = app
     }
 }
 

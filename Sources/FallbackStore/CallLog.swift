@@ -36,6 +36,7 @@ public final class CallLog: OutcomeRecorder, Sendable {
         var dropped = 0
         var droppedNotLogged = 0
         var lastError: StoreError?
+        var lastFlushFailed = false
 
         mutating func enforceCap(_ cap: Int) {
             let dropped = rows.dropOldest(rows.count - cap) + shadows.dropOldest(shadows.count - cap)
@@ -98,7 +99,9 @@ public final class CallLog: OutcomeRecorder, Sendable {
             CallLogStats(
                 pendingCount: $0.rows.count, writtenCount: $0.written, failedFlushes: $0.failedFlushes,
                 droppedRows: $0.dropped, lastError: $0.lastError,
-                pendingShadowCount: $0.shadows.count, writtenShadowCount: $0.writtenShadows
+                pendingShadowCount: $0.shadows.count, writtenShadowCount: $0.writtenShadows,
+                lastFlushFailed: $0.lastFlushFailed,
+                oldestPendingEndedAtMillis: $0.rows.oldest.map { $0.startedAtMillis + $0.latencyMs }
             )
         }
     }
@@ -154,7 +157,9 @@ public final class CallLog: OutcomeRecorder, Sendable {
                 buffer.enforceCap(maxPending)
                 buffer.failedFlushes += 1
                 buffer.lastError = failure
+                buffer.lastFlushFailed = true
             } else {
+                if !batch.isEmpty || !shadows.isEmpty { buffer.lastFlushFailed = false }
                 buffer.written += batch.count
                 buffer.writtenShadows += shadows.count
             }

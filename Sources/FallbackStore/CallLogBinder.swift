@@ -30,6 +30,7 @@ enum CallLogBinder {
         try insert.bind(row.usage.cachedInputTokens, at: 21)
         try insert.bind(row.usage.cacheWriteTokens, at: 22)
         try insert.bind(row.usage.reasoningTokens, at: 23)
+        try insert.bind(row.app, at: 24)
     }
 
     /// Binds `result` in ``CallLogSchema/shadowColumns`` order (without `id`) to ``CallLogSchema/insertShadowSQL``.

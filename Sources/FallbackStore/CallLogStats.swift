@@ -10,6 +10,10 @@ public struct CallLogStats: Sendable, Hashable {
     public var droppedRows: Int
     /// The error of the latest failed flush; `nil` until one fails (a later success does not clear it).
     public var lastError: StoreError?
+    /// Whether the most recent flush that had rows to write failed (the store is not taking writes).
+    public var lastFlushFailed: Bool
+    /// When the oldest attempt still waiting to be written ended (Unix ms); `nil` when none waits.
+    public var oldestPendingEndedAtMillis: Int64?
     /// Shadow results recorded but not yet written (including those kept back by failed flushes).
     public var pendingShadowCount: Int
     /// Shadow results written to SQLite since the log opened.
@@ -18,8 +22,11 @@ public struct CallLogStats: Sendable, Hashable {
     /// Builds a snapshot (the log builds its own; this is for fakes and comparisons).
     public init(
         pendingCount: Int = 0, writtenCount: Int = 0, failedFlushes: Int = 0, droppedRows: Int = 0, lastError: StoreError? = nil,
-        pendingShadowCount: Int = 0, writtenShadowCount: Int = 0
+        pendingShadowCount: Int = 0, writtenShadowCount: Int = 0, lastFlushFailed: Bool = false,
+        oldestPendingEndedAtMillis: Int64? = nil
     ) {
+        self.lastFlushFailed = lastFlushFailed
+        self.oldestPendingEndedAtMillis = oldestPendingEndedAtMillis
         self.pendingCount = pendingCount
         self.writtenCount = writtenCount
         self.failedFlushes = failedFlushes

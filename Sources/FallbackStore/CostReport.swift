@@ -93,6 +93,8 @@ public struct CostReport: Sendable, Hashable {
     public var byTask: [CostRow]
     /// One row per model with calls in the range, highest spend first (ties by key).
     public var byModel: [CostRow]
+    /// One row per calling app (from the socket peer), highest spend first.
+    public var byApp: [CostRow] = []
     /// Everything in the range; ``CostRow/key`` is `total`.
     public var totals: CostRow
     /// The most recent weeks ending at ``untilMillis``, oldest first, empty weeks included (independent of ``sinceMillis``).

@@ -49,8 +49,24 @@ extension CostReporter {
         SELECT k FROM keys WHERE k IS NOT NULL
         """
 
+    /// One app's figures over `[?2, ?3)`: a range search on `model_calls_app_ts (app, ts_ms)`.
+    static let appSQL = """
+        SELECT \(figures) FROM model_calls
+        WHERE app = ?1 AND ts_ms >= ?2 AND ts_ms < ?3
+        """
+
+    /// Every distinct app, ascending: one seek per app in `model_calls_app_ts`.
+    static let appKeysSQL = """
+        WITH RECURSIVE keys(k) AS (
+            SELECT MIN(app) FROM model_calls
+            UNION ALL
+            SELECT (SELECT MIN(app) FROM model_calls WHERE app > keys.k) FROM keys WHERE keys.k IS NOT NULL
+        )
+        SELECT k FROM keys WHERE k IS NOT NULL
+        """
+
     /// Every statement the reporter runs, for plan checks.
-    static var queries: [String] { [pairSQL, taskKeysSQL, modelKeysSQL] }
+    static var queries: [String] { [pairSQL, taskKeysSQL, modelKeysSQL, appSQL, appKeysSQL] }
 }
 
 extension CostRow {

@@ -10,7 +10,7 @@
 /// Times are unix milliseconds; ranges are `[since, until)`. Not `Sendable`: use one reporter per task or
 /// queue (opening one is cheap).
 public final class CostReporter {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
 
     /// Opens the database at `path` read-only. The file must exist and be at schema version 3
     /// (open a ``CallLog`` on it first).
@@ -49,9 +49,11 @@ public final class CostReporter {
                 weekly.append(WeekRow(weekStartMillis: start, totals: week))
             }
         }
-        return CostReport(
+        var report = CostReport(
             sinceMillis: sinceMillis, untilMillis: untilMillis, byTask: Self.sorted(byTask), byModel: Self.sorted(byModel),
             totals: totals, weekly: weekly)
+        report.byApp = try byApp(sinceMillis: sinceMillis, untilMillis: untilMillis)
+        return report
     }
 
     /// Spend per task since `sinceMillis` (non-shadow attempts, failed and reported ones included, as in
@@ -112,9 +114,14 @@ public final class CostReporter {
         try statement.bind(since, at: 3)
         try statement.bind(until, at: 4)
         guard try statement.step() else { return CostRow(key: model) }
+        return row(statement, key: model)
+    }
+
+    /// The ``figures`` columns of the current result row.
+    static func row(_ statement: SQLiteStatement, key: String) -> CostRow {
         func int(_ column: Int32) -> Int { Int(statement.int64(at: column)) }
         return CostRow(
-            key: model, requests: int(0), attempts: int(1), inputTokens: int(2), outputTokens: int(3),
+            key: key, requests: int(0), attempts: int(1), inputTokens: int(2), outputTokens: int(3),
             spendUSD: statement.double(at: 4), servedByFallback: int(5), fallbackExtraUSD: statement.double(at: 6),
             failedAttempts: int(7), failedCostUSD: statement.double(at: 8), shadowCalls: int(9),
             shadowSpendUSD: statement.double(at: 10))

@@ -15,6 +15,9 @@ struct RowQueue<Row: Sendable>: Sendable, Sequence {
 
     var isEmpty: Bool { count == 0 }
 
+    /// The oldest live row.
+    var oldest: Row? { isEmpty ? nil : chunks[0][head] }
+
     /// Adds `row` as the newest.
     mutating func append(_ row: Row) {
         if chunks.isEmpty || chunks[chunks.count - 1].count >= Self.chunkSize {

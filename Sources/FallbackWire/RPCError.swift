@@ -48,6 +48,10 @@ public enum RPCErrorCode {
     /// The provider refused the content; `data` has its reason (the chain does not fall back on a
     /// content filter unless configured to).
     public static let contentFiltered = -32007
+    /// `reload` found the config invalid; nothing changed. `data.problems` lists every problem.
+    public static let reloadFailed = -32008
+    /// The calling app may not do this (its `[apps.NAME]` rule allows other tasks only).
+    public static let forbidden = -32009
 }
 
 extension RPCError {

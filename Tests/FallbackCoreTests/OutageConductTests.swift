@@ -183,7 +183,7 @@ struct OutageRouterTests {
         budget.deposit()
         #expect(budget.take())
         let none = HedgeBudget(ratio: 0, maxTokens: 1)
-        _ = none.take()
+        #expect(!none.take(), "a zero ratio starts without a hedge too")
         for _ in 0..<100 { none.deposit() }
         #expect(!none.take())
     }

@@ -126,7 +126,8 @@ struct CallLogTests {
         }
         #expect(message.contains("model_calls"))
         #expect(failed.pending == 3)
-        try other.exec(CallLogSchema.createCallLog + CallLogSchema.addCostColumns + CallLogSchema.addTokenDetailColumns)
+        try other.exec(
+            CallLogSchema.createCallLog + CallLogSchema.addCostColumns + CallLogSchema.addTokenDetailColumns + CallLogSchema.addAppColumn)
         let retried = await log.flush()
         #expect(retried.written == 3)
         #expect(try requestIDsInOrder(dir.path()) == ["r-1", "r-2", "r-3"])

@@ -6,19 +6,49 @@ import Synchronization
 /// Each call holds the lock only for the O(1) work of one breaker (`statuses`, `snapshots` and `restore`
 /// walk them all), never across I/O.
 public final class BreakerBoard: Sendable {
-    private let policies: [String: BreakerPolicy]
-    private let defaultPolicy: BreakerPolicy
-    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private struct Policies: Sendable {
+        var byModel: [String: BreakerPolicy]
+        var fallback: BreakerPolicy
 
-    /// A board whose breakers use `policies[model]` when present, else `defaultPolicy`.
-    public init(policies: [String: BreakerPolicy] = [:], defaultPolicy: BreakerPolicy = .default) {
-        self.policies = policies
-        self.defaultPolicy = defaultPolicy
+        func policy(for model: String) -> BreakerPolicy { byModel[model] ?? fallback }
+    }
+
+    private let policies: Mutex<Policies>
+    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let onTransition: (@Sendable (BreakerTransition) -> Void)?
+
+    /// A board whose breakers use `policies[model]` when present, else `defaultPolicy`. `onTransition`
+    /// hears every phase change (outside the lock, so it may log), in the order they happen per model.
+    public init(
+        policies: [String: BreakerPolicy] = [:], defaultPolicy: BreakerPolicy = .default,
+        onTransition: (@Sendable (BreakerTransition) -> Void)? = nil
+    ) {
+        self.policies = Mutex(Policies(byModel: policies, fallback: defaultPolicy))
+        self.onTransition = onTransition
     }
 
     /// The policy `model`'s breaker uses.
     public func policy(for model: String) -> BreakerPolicy {
-        policies[model] ?? defaultPolicy
+        policies.withLock { $0.policy(for: model) }
+    }
+
+    /// A reload: new policies for every breaker (each keeps its phase and the newest calls of its
+    /// window), and a fresh closed breaker for each model in `resetting` (its provider key or URL
+    /// changed, so its failures say nothing about it now).
+    public func reconfigure(policies byModel: [String: BreakerPolicy], defaultPolicy: BreakerPolicy, resetting: Set<String>) {
+        let updated = Policies(byModel: byModel, fallback: defaultPolicy)
+        policies.withLock { $0 = updated }
+        breakers.withLock { all in
+            for model in Array(all.keys) {
+                if resetting.contains(model) {
+                    var fresh = CircuitBreaker(policy: updated.policy(for: model))
+                    if let previous = all[model] { fresh.invalidatePermits(after: previous.generation) }
+                    all[model] = fresh
+                } else {
+                    all[model]?.policy = updated.policy(for: model)
+                }
+            }
+        }
     }
 
     /// Asks to call `model` now; see `CircuitBreaker.acquire(at:)`.
@@ -59,8 +89,9 @@ public final class BreakerBoard: Sendable {
 
     /// Every breaker created so far, plus one for each model with its own policy, as of `now`.
     public func statuses(at now: Moment) -> [String: BreakerStatus] {
-        breakers.withLock { all in
-            for (model, policy) in policies where all[model] == nil {
+        let configured = policies.withLock { $0.byModel }
+        return breakers.withLock { all in
+            for (model, policy) in configured where all[model] == nil {
                 all[model] = CircuitBreaker(policy: policy)
             }
             var result: [String: BreakerStatus] = [:]
@@ -90,9 +121,10 @@ public final class BreakerBoard: Sendable {
     /// Replaces the named breakers with restored ones (each with its model's policy); others are untouched.
     /// Permits handed out by a replaced breaker become stale.
     public func restore(_ snapshots: [String: BreakerSnapshot], now: Moment) {
+        let current = policies.withLock { $0 }
         breakers.withLock { all in
             for (model, snapshot) in snapshots {
-                var restored = CircuitBreaker(policy: policy(for: model), restoring: snapshot, now: now)
+                var restored = CircuitBreaker(policy: current.policy(for: model), restoring: snapshot, now: now)
                 if let previous = all[model] { restored.invalidatePermits(after: previous.generation) }
                 all[model] = restored
             }
@@ -101,8 +133,26 @@ public final class BreakerBoard: Sendable {
 
     /// Runs `body` on `model`'s breaker under the lock, creating the breaker on first use.
     private func withBreaker<Result: Sendable>(_ model: String, _ body: (inout CircuitBreaker) -> Result) -> Result {
-        breakers.withLock { all in
-            body(&all[model, default: CircuitBreaker(policy: policy(for: model))])
+        let (result, transition) = breakers.withLock { all -> (Result, BreakerTransition?) in
+            let before = all[model]?.phase ?? .closed
+            if all[model] == nil { all[model] = CircuitBreaker(policy: policy(for: model)) }
+            let result = body(&all[model, default: CircuitBreaker(policy: .default)])
+            guard onTransition != nil, let after = all[model], after.phase != before else { return (result, nil) }
+            return (result, BreakerTransition(
+                model: model, from: before, to: after.phase, reason: after.phase == .open ? after.lastTripReason : nil,
+                openUntil: after.phase == .open ? after.openUntil : nil))
         }
+        if let transition { onTransition?(transition) }
+        return result
     }
+}
+
+/// A breaker changing phase.
+public struct BreakerTransition: Sendable, Hashable {
+    public var model: String
+    public var from: BreakerPhase
+    public var to: BreakerPhase
+    /// Why it opened (the trip reason), when it opened.
+    public var reason: String?
+    public var openUntil: Moment?
 }

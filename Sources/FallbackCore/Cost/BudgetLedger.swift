@@ -31,18 +31,47 @@ public struct BudgetRefusal: Sendable, Hashable, Error {
 /// the provider billed, and reported calls are real spend) under the attempt's task, on the UTC day of
 /// `startedAtMillis`.
 public final class BudgetLedger: OutcomeRecorder, Sendable {
-    /// USD per UTC day per task, as configured.
-    public let budgets: [String: Double]
+    /// USD per UTC day per key, as configured.
+    public var budgets: [String: Double] { limits.withLock { $0.usd } }
 
-    private let budgetNanos: [String: Int64]
-    private let spend: Mutex<[String: DailySpend]>
+    private struct Limits: Sendable {
+        var usd: [String: Double]
+        var nanos: [String: Int64]
 
-    /// - Parameter budgets: USD per UTC day per task; a negative or NaN budget counts as 0 (always refused).
-    public init(budgets: [String: Double]) {
-        self.budgets = budgets
-        budgetNanos = budgets.mapValues { DailySpend.nanos($0) }
-        spend = Mutex([:])
+        init(_ budgets: [String: Double]) {
+            usd = budgets
+            nanos = budgets.mapValues { DailySpend.nanos($0) }
+        }
     }
+
+    /// What an attempt's cost counts under.
+    public enum Key: Sendable {
+        /// The request's task (`[cost.budgets]`).
+        case task
+        /// The calling app (`[apps.NAME] daily_budget_usd`).
+        case app
+    }
+
+    private let limits: Mutex<Limits>
+    private let spend: Mutex<[String: DailySpend]>
+    private let key: Key
+
+    /// - Parameters:
+    ///   - budgets: USD per UTC day per task (or app); a negative or NaN budget counts as 0 (always refused).
+    ///   - key: whether attempts count under their task or their app.
+    public init(budgets: [String: Double], key: Key = .task) {
+        limits = Mutex(Limits(budgets))
+        spend = Mutex([:])
+        self.key = key
+    }
+
+    /// A reload: new budgets; what was spent today stays counted.
+    public func reconfigure(budgets: [String: Double]) {
+        let updated = Limits(budgets)
+        limits.withLock { $0 = updated }
+    }
+
+    private var budgetNanos: [String: Int64] { limits.withLock { $0.nanos } }
 
     /// The refusal for a request of `task` at `now`, or `nil` when the task has no budget or is under it.
     /// A task whose spend today has reached its budget exactly is refused.
@@ -72,15 +101,26 @@ public final class BudgetLedger: OutcomeRecorder, Sendable {
         }
     }
 
+    /// Adds spend of the UTC day of `now` read back from the call log for keys that just gained a
+    /// budget (a reload); other keys are untouched.
+    public func add(spentToday: [String: Double], at now: Moment) {
+        for (key, usd) in spentToday { add(task: key, costUSD: usd, unixMillis: now.unixMillis) }
+    }
+
     /// Counts a finished attempt: its cost under its task, on the UTC day it started; shadow calls are skipped
     /// (they have their own cap in `ShadowSampler`).
     public func record(_ attempt: AttemptRecord) {
         guard !attempt.shadow else { return }
-        add(task: attempt.task, costUSD: attempt.costUSD, unixMillis: attempt.startedAtMillis)
+        switch key {
+        case .task: add(task: attempt.task, costUSD: attempt.costUSD, unixMillis: attempt.startedAtMillis)
+        case .app:
+            guard let app = attempt.app else { return }
+            add(task: app, costUSD: attempt.costUSD, unixMillis: attempt.startedAtMillis)
+        }
     }
 
     func check(task: String, unixMillis: Int64) -> BudgetRefusal? {
-        guard let budget = budgetNanos[task] else { return nil }
+        guard let budget = limits.withLock({ $0.nanos[task] }) else { return nil }
         let day = DailySpend.day(unixMillis)
         let spent = spentNanos(task: task, day: day)
         guard spent >= budget else { return nil }
@@ -90,7 +130,7 @@ public final class BudgetLedger: OutcomeRecorder, Sendable {
     }
 
     func add(task: String, costUSD: Double, unixMillis: Int64) {
-        guard budgetNanos[task] != nil else { return }
+        guard limits.withLock({ $0.nanos[task] != nil }) else { return }
         let nanos = DailySpend.nanos(costUSD)
         guard nanos > 0 else { return }
         let day = DailySpend.day(unixMillis)

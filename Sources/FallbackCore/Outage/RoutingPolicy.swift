@@ -2,7 +2,7 @@ import Synchronization
 
 /// How the router spends a request's deadline across its chain: the time each attempt leaves for
 /// the models still to try, hedging a slow first attempt, and what a content-filter refusal does.
-public struct RoutingPolicy: Sendable {
+public struct RoutingPolicy: Sendable, Hashable {
     /// Each model still to try after the current one reserves this much of the remaining deadline
     /// (at most half of it in all), so a silent model cannot eat the whole request.
     public var reservePerModelMs: Int64
@@ -64,7 +64,8 @@ public final class HedgeBudget: Sendable {
         self.maxTokens = max(1, maxTokens)
         perRequest = Int((max(0, ratio) * 1_000).rounded())
         cap = Int(max(1, maxTokens) * 1_000)
-        tokens = Mutex(Int(max(1, maxTokens) * 1_000))
+        // A full bucket lets a burst hedge at start; a zero ratio means no hedges at all.
+        tokens = Mutex(ratio > 0 ? Int(max(1, maxTokens) * 1_000) : 0)
     }
 
     /// A request started: it earns its share of a hedge.

@@ -31,6 +31,22 @@ public struct ShadowRunner: Sendable {
         (jobs, submit) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     }
 
+    /// The same task group (and its shutdown) with a reloaded config's sampler, models and resilience.
+    public func reconfigured(sampler: ShadowSampler, invoker: any ModelInvoker, resilience: Resilience?) -> ShadowRunner {
+        ShadowRunner(copying: self, sampler: sampler, invoker: invoker, resilience: resilience)
+    }
+
+    private init(copying other: ShadowRunner, sampler: ShadowSampler, invoker: any ModelInvoker, resilience: Resilience?) {
+        self.sampler = sampler
+        self.invoker = invoker
+        self.resilience = resilience
+        recorder = other.recorder
+        clock = other.clock
+        sink = other.sink
+        jobs = other.jobs
+        submit = other.submit
+    }
+
     /// Runs every shadow as a child of one task group until ``close()`` and the last shadow ends.
     /// Cancelling the calling task cancels the running shadows (their attempts end as cancelled).
     public func run() async {
@@ -136,6 +152,7 @@ public struct ShadowRunner: Sendable {
                 attemptIndex: 0, startedAtMillis: start.unixMillis, latencyMs: latency, success: success, errorType: errorType,
                 httpStatus: status, usage: usage, costUSD: cost, metadataJSON: request.metadataJSON)
             record.shadow = true
+            record.app = request.app
             runner.recorder.record(record)
         }
         if case .enqueued = started { return }
@@ -170,6 +187,7 @@ public struct ShadowRunner: Sendable {
             errorType: side.errorType, httpStatus: nil, usage: side.usage, costUSD: side.costUSD, metadataJSON: request.metadataJSON
         )
         record.shadow = true
+        record.app = request.app
         recorder.record(record)
         return side
     }

@@ -15,6 +15,12 @@ public struct DaemonStatus: Sendable, Equatable {
     /// Pool names by priority, and task names sorted.
     public var models: [String]
     public var chains: [String]
+    /// The OpenAI-compatible HTTP endpoint's Unix socket; `nil` when the facade is off.
+    public var httpSocket: String?
+    /// The HTTP endpoint's TCP address (`127.0.0.1:8787`) when it listens on one.
+    public var httpListen: String?
+    /// Counts config loads: 1 for the config the daemon started with, +1 per successful reload.
+    public var configGeneration: Int = 1
 
     /// The call log's flushing state.
     public struct CallLogState: Sendable, Equatable {
@@ -69,6 +75,9 @@ public struct DaemonStatus: Sendable, Equatable {
                 lastError: log?["last_error"]?.stringValue),
             models: (json["models"]?.arrayValue ?? []).compactMap(\.stringValue),
             chains: (json["chains"]?.arrayValue ?? []).compactMap(\.stringValue))
+        httpSocket = json["http_socket"]?.stringValue
+        httpListen = json["http_listen"]?.stringValue
+        configGeneration = json["config_generation"]?.roundedInt ?? 1
     }
 
     public var json: JSON {
@@ -82,6 +91,8 @@ public struct DaemonStatus: Sendable, Equatable {
                 "last_error": .optional(callLog.lastError),
             ],
             "models": .array(models.map { .string($0) }), "chains": .array(chains.map { .string($0) }),
+            "http_socket": .optional(httpSocket), "http_listen": .optional(httpListen),
+            "config_generation": .int(configGeneration),
         ]
     }
 }

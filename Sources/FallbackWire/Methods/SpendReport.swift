@@ -103,6 +103,8 @@ public struct SpendReport: Sendable {
     /// Sorted by spend, highest first.
     public var byTask: [SpendRow]
     public var byModel: [SpendRow]
+    /// One row per calling app (the socket peer's `[apps.NAME]` rule or executable), by spend.
+    public var byApp: [SpendRow] = []
     /// Oldest week first, empty weeks included, ending at `until`.
     public var weekly: [SpendWeek]
     /// The whole result object (`nil` for a report built in code).
@@ -139,6 +141,7 @@ public struct SpendReport: Sendable {
         self.totals = totals
         self.byTask = byTask.compactMap(SpendRow.init(json:))
         self.byModel = byModel.compactMap(SpendRow.init(json:))
+        byApp = (json["by_app"]?.arrayValue ?? []).compactMap(SpendRow.init(json:))
         weekly = (json["weekly"]?.arrayValue ?? []).compactMap { entry in
             SpendRow(json: entry).map {
                 SpendWeek(
@@ -154,7 +157,7 @@ public struct SpendReport: Sendable {
         [
             "since": .string(since), "until": .string(until), "since_ms": .int(sinceMs), "until_ms": .int(untilMs),
             "days": .optional(days), "totals": totals.json, "by_task": .array(byTask.map(\.json)),
-            "by_model": .array(byModel.map(\.json)),
+            "by_model": .array(byModel.map(\.json)), "by_app": .array(byApp.map(\.json)),
             "weekly": .array(weekly.map { week in
                 var entry = week.totals.json
                 entry["week_start"] = .string(week.weekStart)
