@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what fallbackd needs to build and test, only when it is missing.
 # System: libjansson-dev, libsqlite3-dev (linked by the daemon), socat (shell client, tests).
-# Python: pytest (client and integration tests). Everything else is stdlib.
+# Python: pytest (client and integration tests), openai (the facade is tested with the official SDK,
+# unchanged), prometheus_client (its parser checks /metrics), PyYAML (the examples are checked).
 set -euo pipefail
 
 need_apt=()
@@ -19,7 +20,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import pytest' >/dev/null 2>&1; then
-    echo "deps: installing pytest"
-    python3 -m pip install -q pytest
+need_pip=()
+for module in pytest:pytest openai:openai prometheus_client:prometheus_client yaml:PyYAML; do
+    python3 -c "import ${module%%:*}" >/dev/null 2>&1 || need_pip+=("${module#*:}")
+done
+if [ ${#need_pip[@]} -gt 0 ]; then
+    echo "deps: installing ${need_pip[*]}"
+    python3 -m pip install -q "${need_pip[@]}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${need_pip[@]}"
 fi

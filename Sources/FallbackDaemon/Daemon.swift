@@ -11,6 +11,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// fallbackd assembled: config, providers, router, call log, socket server, under one ServiceGroup
 /// that starts the call log's flusher before the server and stops them in reverse.
@@ -20,8 +21,13 @@ public struct Daemon {
     public var logger: Logger
     /// Time for everything the daemon decides (deadlines, breakers, simulated latency).
     public var clock: any FallbackClock
+    /// The file `reload` and SIGHUP re-read; `nil` when the config did not come from a file.
+    public var configPath: String?
 
-    public init(config: DaemonConfig, socketPath: String, logger: Logger, clock: any FallbackClock = SystemClock()) {
+    public init(
+        config: DaemonConfig, socketPath: String, logger: Logger, clock: any FallbackClock = SystemClock(), configPath: String? = nil
+    ) {
+        self.configPath = configPath
         self.config = config
         self.socketPath = socketPath
         self.logger = logger
@@ -29,79 +35,73 @@ public struct Daemon {
     }
 
     /// Runs until SIGTERM/SIGINT, `shutdown.trigger()` or cancellation, then drains, flushes and returns.
+    /// SIGHUP re-reads the config file (see ``Reloader``).
     public func run(shutdown: ShutdownHandle = ShutdownHandle(), onListening: @escaping @Sendable () -> Void = {}) async throws {
         // A client that vanishes must never kill the daemon through a write.
         signal(SIGPIPE, SIG_IGN)
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for warning in config.warnings { logger.warning("\(warning)") }
 
         let clock = self.clock
+        let logger = self.logger
         let group = MultiThreadedEventLoopGroup.singleton
         let callLog = try CallLog(path: config.databasePath, logger: logger)
-        let transport = HTTPTransport(group: group, logger: logger)
-        let registry = ProviderRegistry.make(settings: config.providers, transport: transport, clock: clock)
-        let settings = config.resilience
-        let resilience = Resilience(
-            breakers: BreakerBoard(policies: settings.breakerOverrides, defaultPolicy: settings.breaker),
-            health: HealthBoard(policy: settings.health),
-            budget: RetryBudget(maxTokens: settings.budgetTokens, tokenRatio: settings.budgetRatio),
-            retry: settings.retry, whenAllOpen: settings.whenAllOpen,
-            recovery: RecoveryProbes(policy: settings.recovery)
-        )
         let stateStore = try ResilienceStateStore(path: config.databasePath, logger: logger)
-        restore(resilience, from: stateStore, clock: clock)
-        let budgets = BudgetLedger(budgets: config.cost.budgets)
-        let sampler = ShadowSampler(policy: config.cost.shadow, models: Array(config.pool.models.values))
-        restoreSpend(budgets: budgets, sampler: sampler, clock: clock)
-        let recorder = FanOutRecorder([callLog, budgets])
-        let router = Router(
-            pool: config.pool, invoker: registry, recorder: recorder, resilience: resilience, clock: clock,
-            policy: settings.routing, hedgeBudget: HedgeBudget(ratio: settings.hedgeBudgetRatio))
-        let shadows = ShadowRunner(
-            sampler: sampler, invoker: registry, recorder: recorder, resilience: resilience, clock: clock,
-            sink: { callLog.recordShadow($0) }
-        )
-        let gate = InFlightGate(maxInFlight: config.maxInFlight)
-        let connections = ConnectionRegistry()
-        let methods = DaemonMethods(
-            service: CompletionService(router: router, budgets: budgets, shadows: shadows, clock: clock),
-            resilience: resilience, config: config, socketPath: socketPath, gate: gate, registry: connections,
-            callLog: callLog, clock: clock, startedAt: clock.now()
-        )
-        let logger = self.logger
+        let transport = HTTPTransport(group: group, logger: logger)
+        let metrics = DaemonMetrics()
+        let settings = config.resilience
+        let breakers = BreakerBoard(
+            policies: settings.breakerOverrides, defaultPolicy: settings.breaker,
+            onTransition: { transition in
+                metrics.breakerTransition(transition)
+                Self.log(transition, logger: logger, clock: clock)
+            })
+        let shared = DaemonShared(
+            config: config, socketPath: socketPath, clock: clock, logger: logger, callLog: callLog, transport: transport,
+            metrics: metrics, breakers: breakers)
+        restore(shared, from: stateStore)
+        let builder = RuntimeBuilder(shared: shared)
+        let first = builder.build(config, previous: nil)
+        restoreSpend(shared: shared, sampler: first.sampler)
+        let box = RuntimeBox(first)
+        let reloader = Reloader(configPath: configPath, box: box, builder: builder)
+        first.install(DaemonMethods(shared: shared, runtime: first, reloader: reloader).table())
+
         let server = SocketServer(
-            path: socketPath, group: group, dispatcher: RPCDispatcher(methods: methods.table(), gate: gate),
-            maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: connections,
-            logger: logger, onListening: onListening
+            path: socketPath, group: group, dispatcher: RPCDispatcher(gate: shared.gate, methods: { box.current.methods }),
+            maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: shared.connections,
+            logger: logger, socketMode: mode_t(config.socketMode), onListening: onListening
         )
         let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs), logger: logger) {
-            let state = ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots())
+            let state = ResilienceState(breakers: breakers.snapshots(), health: shared.health.snapshots())
             await stateStore.save(state, nowMillis: clock.now().unixMillis)
         }
-        let services = ServiceGroup(
-            configuration: .init(
-                // Shut down in reverse: the server drains requests, then shadows wind down, then the
-                // call log's final flush keeps everything they recorded.
-                services: [
-                    .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: ShadowService(runner: shadows, graceMs: config.shutdownGraceMs, logger: logger),
-                        successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        shutdown.attach(services)
+        // Shut down in reverse: the HTTP facade and the socket server drain requests, then shadows
+        // wind down, then the call log's final flush keeps everything they recorded.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: ShadowService(runner: first.shadows, graceMs: config.shutdownGraceMs, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: ReloadService(reloader: reloader, hangups: hangups)),
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let httpSocket = shared.httpSocket {
+            let facade = makeFacade(shared: shared, box: box, socket: httpSocket)
+            services.append(.init(service: facade, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        shutdown.attach(serviceGroup)
         logger.info(
             "fallbackd starting",
             metadata: [
-                "daemon.models": "\(config.pool.models.count)", "daemon.chains": "\(config.pool.chains.count)",
-                "store.path": "\(config.databasePath)",
+                "daemon.version": "\(DaemonCommandLine.version)", "daemon.models": "\(config.pool.models.count)",
+                "daemon.chains": "\(config.pool.chains.count)", "store.path": "\(config.databasePath)",
             ]
         )
         do {
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             await transport.shutdown()
             await callLog.close()
@@ -113,24 +113,61 @@ public struct Daemon {
         // shutdown) attempts recorded while the services stopped together are written here.
         _ = await callLog.flush()
         await stateStore.save(
-            ResilienceState(breakers: resilience.breakers.snapshots(), health: resilience.health.snapshots()),
-            nowMillis: clock.now().unixMillis
-        )
+            ResilienceState(breakers: breakers.snapshots(), health: shared.health.snapshots()), nowMillis: clock.now().unixMillis)
         await callLog.close()
         stateStore.close()
+        withExtendedLifetime(hangups) {}
         logger.info("fallbackd stopped", metadata: ["store.written": "\(callLog.stats.writtenCount)"])
     }
 }
 
 extension Daemon {
-    /// Today's spend per task and on shadows, from the call log: budgets survive a restart.
-    func restoreSpend(budgets: BudgetLedger, sampler: ShadowSampler, clock: any FallbackClock) {
+    /// The HTTP facade over the same runtime, gate and breakers as the JSON-RPC socket.
+    func makeFacade(shared: DaemonShared, box: RuntimeBox, socket: String) -> FacadeServer<FacadeResponder> {
+        let clock = shared.clock
+        let routes = FacadeRoutes(
+            runtime: box,
+            chat: ChatCompletionsEndpoint(runtime: box, gate: shared.gate, connections: shared.facadeConnections, clock: clock),
+            breakers: shared.breakers, callLog: shared.callLog, metrics: shared.metrics, clock: clock,
+            startedAt: Int(shared.startedAt.unixMillis / 1000),
+            scrape: {
+                let now = clock.now()
+                // Every pool model has a series, called yet or not.
+                var phases = Dictionary(uniqueKeysWithValues: box.current.config.pool.models.keys.map { ($0, BreakerPhase.closed) })
+                for (model, status) in shared.breakers.statuses(at: now) { phases[model] = status.phase }
+                return DaemonMetrics.Snapshot(
+                    breakers: phases, inFlight: shared.gate.inFlight,
+                    connections: shared.connections.count + shared.facadeConnections.count, callLog: shared.callLog.stats,
+                    nowMillis: now.unixMillis)
+            })
+        return FacadeServer(
+            socketPath: socket, listen: config.facade.listen, socketMode: mode_t(config.socketMode),
+            responder: routes.router().buildResponder(), connections: shared.facadeConnections, bound: shared.httpBound,
+            graceMs: config.shutdownGraceMs, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    /// Breaker transitions are what an operator watches in an outage: logged at notice (a close at info).
+    static func log(_ transition: BreakerTransition, logger: Logger, clock: any FallbackClock) {
+        var metadata: Logger.Metadata = [
+            "breaker.model": "\(transition.model)", "breaker.from": "\(transition.from.rawValue)",
+            "breaker.to": "\(transition.to.rawValue)",
+        ]
+        if let reason = transition.reason { metadata["breaker.reason"] = "\(reason)" }
+        if let until = transition.openUntil {
+            metadata["breaker.open_for_ms"] = "\(max(0, until.nanos - clock.now().nanos) / 1_000_000)"
+        }
+        logger.log(level: transition.to == .closed ? .info : .notice, "breaker \(transition.to.rawValue): \(transition.model)", metadata: metadata)
+    }
+
+    /// Today's spend per task, per app and on shadows, from the call log: budgets survive a restart.
+    func restoreSpend(shared: DaemonShared, sampler: ShadowSampler) {
         let now = clock.now()
         let midnight = now.unixMillis - now.unixMillis % 86_400_000
         do {
             let reporter = try CostReporter(path: config.databasePath)
             defer { reporter.close() }
-            budgets.restore(spentToday: try reporter.spendByTask(sinceMillis: midnight), at: now)
+            shared.budgets.restore(spentToday: try reporter.spendByTask(sinceMillis: midnight), at: now)
+            shared.appBudgets.restore(spentToday: try reporter.spendByApp(sinceMillis: midnight), at: now)
             sampler.restore(spentToday: try reporter.shadowSpend(sinceMillis: midnight), at: now)
         } catch {
             logger.error("could not restore today's spend; budgets start from zero", metadata: ["store.error": "\(error)"])
@@ -138,12 +175,12 @@ extension Daemon {
     }
 
     /// Puts saved breakers and health buckets back: an open breaker stays open across a restart.
-    func restore(_ resilience: Resilience, from store: ResilienceStateStore, clock: any FallbackClock) {
+    func restore(_ shared: DaemonShared, from store: ResilienceStateStore) {
         do {
             let state = try store.load()
             let now = clock.now()
-            resilience.breakers.restore(state.breakers, now: now)
-            resilience.health.restore(state.health, at: now)
+            shared.breakers.restore(state.breakers, now: now)
+            shared.health.restore(state.health, at: now)
             let open = state.breakers.filter { $0.value.phase == .open || $0.value.phase == .isolated }.map(\.key).sorted()
             logger.info(
                 "restored breaker and health state",

@@ -6,11 +6,16 @@ struct FallbackdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fallbackd",
         abstract: "A sidecar that routes chat requests across LLM providers with fallbacks.",
-        discussion: "Speaks line-delimited JSON-RPC 2.0 on a Unix socket; see docs/protocol.md."
+        discussion: """
+            Speaks line-delimited JSON-RPC 2.0 on a Unix socket and OpenAI's HTTP API beside it; see docs/protocol.md.
+            Without --config it reads $FALLBACKD_CONFIG, then $XDG_CONFIG_HOME/fallbackd/fallbackd.toml \
+            (~/.config/...), then /etc/fallbackd/fallbackd.toml. SIGHUP reloads the config.
+            """,
+        version: DaemonCommandLine.version
     )
 
-    @Option(name: .long, help: "The TOML config file.")
-    var config: String = "config/fallbackd.toml"
+    @Option(name: .long, help: "The TOML config file (default: see below).")
+    var config: String?
 
     @Option(name: .long, help: "Validate this config file and exit.")
     var checkConfig: String?

@@ -28,6 +28,7 @@ def _base(fake_server, cfg_dir):
     key_file = os.path.join(cfg_dir, "compat.key")
     with open(key_file, "w") as f:
         f.write(H.COMPAT_KEY)
+    os.chmod(key_file, 0o600)  # a key file others can read is refused
     return H.config_dict(fake_server, os.path.join(cfg_dir, "calls.sqlite"), key_file)
 
 

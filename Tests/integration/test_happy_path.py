@@ -1,5 +1,7 @@
 """One model per provider kind answers; the result, usage and cost are exactly what the provider said."""
 
+import subprocess
+
 import pytest
 
 import fbd_harness as H
@@ -115,7 +117,8 @@ def test_max_tokens_clipped_and_temperature_passed(daemon, conn, fake):
 def test_ping_status_models_chains(daemon, conn):
     assert conn.call("ping") == "pong"
     st = conn.call("status")
-    assert st["version"] == "0.1.0"
+    version = subprocess.run([daemon.binary, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    assert st["version"] == version and version.count(".") == 2, (st["version"], version)
     assert st["pid"] == daemon.proc.pid
     assert st["socket"] == daemon.socket
     assert st["database"] == daemon.db

@@ -43,6 +43,7 @@ def test_second_daemon_on_live_socket_exits(daemon, fallbackd_bin, fake):
         key_file = os.path.join(other_dir, "compat.key")
         with open(key_file, "w") as f:
             f.write(H.COMPAT_KEY)
+        os.chmod(key_file, 0o600)  # a key file others can read is refused
         cfg = H.config_dict(fake, os.path.join(other_dir, "other.sqlite"), key_file)
         cfg_path = os.path.join(other_dir, "c.toml")
         with open(cfg_path, "w") as f:

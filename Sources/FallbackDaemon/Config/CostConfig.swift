@@ -1,7 +1,7 @@
 import FallbackCore
 
 /// The `[budgets]`, `[max_cost_ratio]` and `[shadow]` sections.
-public struct CostConfig: Sendable {
+public struct CostConfig: Sendable, Equatable {
     /// USD per UTC day, per task.
     public var budgets: [String: Double] = [:]
     /// Per chain: the most a fallback may cost as a multiple of the primary's price.

@@ -16,6 +16,14 @@ public struct DaemonConfig: Sendable {
     public var pool: ModelPool
     public var resilience: ResilienceConfig
     public var cost: CostConfig
+    /// The OpenAI-compatible HTTP endpoint.
+    public var facade = FacadeConfig()
+    /// `[apps.NAME]`: callers by uid or executable, their budgets and tasks.
+    public var apps = AppsConfig()
+    /// Mode of both socket files (`[daemon] socket_mode`): 0600, or e.g. 0660 to share with a group.
+    public var socketMode: UInt32 = 0o600
+    /// `[daemon] log_format`: `text` or `json`.
+    public var logFormat: LogFormat = .text
     /// Problems that do not stop the daemon (a key variable not set): logged at start.
     public var warnings: [String]
 
@@ -24,4 +32,10 @@ public struct DaemonConfig: Sendable {
     public static let defaultMaxLineBytes = 8 * 1024 * 1024
     public static let defaultMaxInFlight = 10_000
     public static let defaultShutdownGraceMs: Int64 = 10_000
+}
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case json
 }

@@ -7,7 +7,8 @@ enum ModelConfigParser {
     static func parse(_ reader: inout TOMLReader, name: String, providers: [String: ProviderSettings]) throws(ConfigError) -> ModelConfig {
         let provider = try reader.requiredString("provider")
         guard let settings = providers[provider] else {
-            throw ConfigError(key: reader.key("provider"), "names unknown provider '\(provider)'")
+            throw ConfigError(
+                key: reader.key("provider"), "names unknown provider '\(provider)'" + Suggestion.hint(for: provider, in: providers.keys.sorted()))
         }
         let modelID = try reader.requiredString("model_id")
         if reader.value("max_tokens") != nil, reader.value("max_output_tokens") != nil {

@@ -55,32 +55,14 @@ enum ProviderConfigParser {
     static func loadKey(
         _ reader: inout TOMLReader, kind: ProviderKind, environment: [String: String], warnings: inout [String]
     ) throws(ConfigError) -> APIKey? {
-        let variable = try reader.string("api_key_env")
-        let file = try reader.string("api_key_file")
-        if variable != nil, file != nil {
-            throw ConfigError(key: reader.key("api_key_env"), "give api_key_env or api_key_file, not both")
-        }
-        if let variable {
-            guard let value = environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
-                warnings.append("\(reader.key("api_key_env")): environment variable \(variable) is not set; calls to this provider will fail with auth")
-                return nil
-            }
-            return APIKey(value)
-        }
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file),
-                let value = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-                !value.isEmpty
-            else {
-                warnings.append("\(reader.key("api_key_file")): cannot read a key from \(file); calls to this provider will fail with auth")
-                return nil
-            }
-            return APIKey(value)
-        }
-        if kind.requiresAPIKey {
+        let hasSource = reader.value("api_key_env") != nil || reader.value("api_key_file") != nil
+        let key = try SecretLoader.load(
+            &reader, envKey: "api_key_env", fileKey: "api_key_file", what: "the provider's key",
+            environment: environment, warnings: &warnings, consequence: "; calls to this provider will fail with auth")
+        if !hasSource, kind.requiresAPIKey {
             throw ConfigError(key: reader.key("api_key_env"), "kind \"\(kind.rawValue)\" needs a key: set api_key_env or api_key_file")
         }
-        return nil
+        return key
     }
 
     static func validateURL(_ text: String, key: String) throws(ConfigError) {

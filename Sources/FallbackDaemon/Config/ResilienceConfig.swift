@@ -1,7 +1,7 @@
 import FallbackCore
 
 /// The `[breaker]`, `[health]` and `[retry]` sections, with per-model breaker overrides.
-public struct ResilienceConfig: Sendable {
+public struct ResilienceConfig: Sendable, Equatable {
     public var breaker: BreakerPolicy = .default
     /// `[models.NAME.breaker]` tables, already merged over `[breaker]`.
     public var breakerOverrides: [String: BreakerPolicy] = [:]

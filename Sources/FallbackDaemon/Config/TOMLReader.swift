@@ -6,10 +6,22 @@ struct TOMLReader {
     let table: TOMLTable
     let path: String
     private(set) var seen: Set<String> = []
+    /// Where unknown keys are reported while reading goes on; `nil` throws the first instead.
+    let problems: ConfigProblems?
+    /// The config file, for paths relative to it.
+    let configFile: String?
 
-    init(_ table: TOMLTable, path: String) {
+    init(_ table: TOMLTable, path: String, problems: ConfigProblems? = nil, configFile: String? = nil) {
         self.table = table
         self.path = path
+        self.problems = problems
+        self.configFile = configFile
+    }
+
+    /// A path from this table: relative to the config file's directory.
+    func filePath(_ text: String) -> String {
+        guard let configFile else { return text }
+        return DefaultPaths.resolve(text, relativeTo: configFile)
     }
 
     func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
@@ -71,13 +83,16 @@ struct TOMLReader {
     mutating func subtable(_ name: String) throws(ConfigError) -> TOMLReader? {
         guard let raw = value(name) else { return nil }
         guard let sub = raw.table else { throw ConfigError(key: key(name), "must be a table") }
-        return TOMLReader(sub, path: key(name))
+        return TOMLReader(sub, path: key(name), problems: problems, configFile: configFile)
     }
 
-    /// Fails on the first key of this table that was never read.
+    /// Reports every key of this table that was never read, each with the known key it most
+    /// resembles; without a collector, throws the first.
     func rejectUnknownKeys() throws(ConfigError) {
         for name in table.keys.sorted() where !seen.contains(name) {
-            throw ConfigError(key: key(name), "unknown key")
+            let error = ConfigError(key: key(name), "unknown key" + Suggestion.hint(for: name, in: seen.sorted()))
+            guard let problems else { throw error }
+            problems.add(error)
         }
     }
 }

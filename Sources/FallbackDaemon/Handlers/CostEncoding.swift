@@ -4,7 +4,7 @@ import FallbackStore
 /// The store's reports in the wire contract's shapes: `cost.report` and `shadow.report`.
 enum CostEncoding {
     static func report(_ report: CostReport, since: Int64, until: Int64, days: Int?) -> JSON {
-        SpendReport(
+        var spend = SpendReport(
             since: ISOTimestamp.string(unixMillis: since), until: ISOTimestamp.string(unixMillis: until),
             sinceMs: Int(since), untilMs: Int(until), days: days, totals: row(report.totals),
             byTask: report.byTask.map(row), byModel: report.byModel.map(row),
@@ -13,7 +13,9 @@ enum CostEncoding {
                     weekStart: ISOTimestamp.string(unixMillis: week.weekStartMillis), weekStartMs: Int(week.weekStartMillis),
                     totals: row(week.totals))
             }
-        ).json
+        )
+        spend.byApp = report.byApp.map(row)
+        return spend.json
     }
 
     static func row(_ row: CostRow) -> SpendRow {

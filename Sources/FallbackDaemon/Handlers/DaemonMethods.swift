@@ -7,20 +7,17 @@ import FallbackRPC
 import FallbackStore
 import Synchronization
 
-/// The method table: `ping`, `status`, `models`, `chains`, `complete`.
+/// The method table over one runtime: `ping`, `status`, `models`, `chains`, `complete`, `reload`,
+/// the cost and resilience methods. A reload builds the next runtime's table.
 struct DaemonMethods: Sendable {
-    let service: CompletionService
-    let resilience: Resilience
-    let config: DaemonConfig
-    let socketPath: String
-    let gate: InFlightGate
-    let registry: ConnectionRegistry
-    let callLog: CallLog
-    let clock: any FallbackClock
-    let startedAt: Moment
-    let requestIDs = RequestIDGenerator()
+    let shared: DaemonShared
+    let runtime: DaemonRuntime
+    let reloader: Reloader
 
-    static let version = "0.1.0"
+    var config: DaemonConfig { runtime.config }
+    var clock: any FallbackClock { shared.clock }
+
+    static var version: String { DaemonCommandLine.version }
 
     func table() -> RPCMethodTable {
         var table = RPCMethodTable()
@@ -30,48 +27,86 @@ struct DaemonMethods: Sendable {
         let chains = chainsJSON()
         table.register("chains", .immediate { _ in .success(chains) })
         table.register("status", .immediate { _ in .success(status()) })
-        let service = self.service
-        let router = service.router
-        let pool = config.pool
-        let ids = requestIDs
         let clock = self.clock
-        CostMethods(databasePath: config.databasePath, callLog: callLog, clock: clock).register(in: &table)
+        let router = runtime.router
+        CostMethods(databasePath: config.databasePath, callLog: shared.callLog, clock: clock).register(in: &table)
         ResilienceMethods(
-            router: router, resilience: resilience, pool: pool, recorder: router.recorder, clock: clock, requestIDs: ids
+            router: router, resilience: runtime.resilience, pool: config.pool, recorder: router.recorder, clock: clock,
+            requestIDs: shared.requestIDs
         ).register(in: &table)
+        let runner = runtime.runner
         table.register("complete", .deferred { params, context in
-            let parsed = Result { () throws(RPCError) -> CompletionRequest in
-                try CompleteRequest.parse(params, pool: pool, requestID: ids.next())
-            }
-            guard case .success(let request) = parsed else {
-                if case .failure(let error) = parsed { return .failure(error) }
-                return .failure(.internalError("unreachable"))
+            let request: CompletionRequest
+            do throws(RPCError) {
+                request = try runner.parse(params, peer: context.peer)
+            } catch {
+                return .failure(error)
             }
             let sink = request.chat.stream ? StreamNotifier(context: context) : nil
-            switch await service.complete(request, stream: sink) {
-            case .success(let result):
-                return .success(ResultEncoding.result(result, clock: clock))
-            case .failure(.budget(let refusal)):
-                return .failure(ResultEncoding.budgetError(refusal, clock: clock))
-            case .failure(.route(let failure)):
-                return .failure(ResultEncoding.error(failure, request: request, clock: clock))
+            return await runner.run(request, stream: sink).map { ResultEncoding.result($0, clock: clock) }
+        })
+        let shared = self.shared
+        let pool = config.pool
+        table.register("ready", .immediate { _ in
+            .success(ReadinessCheck.evaluate(pool: pool, breakers: shared.breakers, callLog: shared.callLog, at: clock.now()).json)
+        })
+        table.register("stats", .immediate { _ in
+            .success(["models": .array(shared.tap.stats(pool: pool).map(\.json))])
+        })
+        table.register("attempts.recent", .immediate { params in recentAttempts(params) })
+        let reloader = self.reloader
+        table.register("reload", .deferred { params, _ in
+            if let params, !params.isNull, params.kind != .object || !(params.objectValue?.isEmpty ?? true) {
+                return .failure(.invalidParams(field: "params", "reload takes no params"))
             }
+            return reloader.reload(trigger: "rpc").map(\.json)
         })
         return table
     }
 
+    /// `attempts.recent`: `{"after": seq, "limit": n}` both optional.
+    func recentAttempts(_ params: JSON?) -> Result<JSON, RPCError> {
+        var after = 0
+        var limit = 100
+        if let params, !params.isNull {
+            guard params.kind == .object else { return .failure(.invalidParams(field: "params", "must be an object")) }
+            for (key, value) in params.objectValue ?? [] where !value.isNull {
+                switch key {
+                case "after":
+                    guard let number = value.intValue, number >= 0 else { return .failure(.invalidParams(field: "after", "must be an integer ≥ 0")) }
+                    after = number
+                case "limit":
+                    guard let number = value.intValue, (1...AttemptTap.capacity).contains(number) else {
+                        return .failure(.invalidParams(field: "limit", "must be an integer from 1 to \(AttemptTap.capacity)"))
+                    }
+                    limit = number
+                default:
+                    return .failure(.invalidParams(field: key, "is not a param of attempts.recent (after, limit)"))
+                }
+            }
+        }
+        let (attempts, last) = shared.tap.recent(after: after, limit: limit)
+        return .success(["attempts": .array(attempts.map(\.json)), "last": .int(last)])
+    }
+
     func status() -> JSON {
         let now = clock.now()
-        let log = callLog.stats
-        return DaemonStatus(
-            version: Self.version, uptimeSeconds: Double(now.millis(since: startedAt)) / 1000, pid: Int(getpid()),
-            socket: socketPath, database: config.databasePath, inFlight: gate.inFlight, maxInFlight: gate.maxInFlight,
-            requestsTotal: gate.admitted, connections: registry.count, draining: gate.isDraining,
+        let log = shared.callLog.stats
+        let gate = shared.gate
+        var status = DaemonStatus(
+            version: Self.version, uptimeSeconds: Double(now.millis(since: shared.startedAt)) / 1000, pid: Int(getpid()),
+            socket: shared.socketPath, database: config.databasePath, inFlight: gate.inFlight, maxInFlight: gate.maxInFlight,
+            requestsTotal: gate.admitted, connections: shared.connections.count + shared.facadeConnections.count,
+            draining: gate.isDraining,
             callLog: DaemonStatus.CallLogState(
                 pending: log.pendingCount, written: log.writtenCount, failedFlushes: log.failedFlushes,
                 dropped: log.droppedRows, lastError: log.lastError?.description),
             models: config.pool.modelsByPriority.map(\.name), chains: config.pool.chains.keys.sorted()
-        ).json
+        )
+        status.httpSocket = shared.httpSocket
+        status.httpListen = shared.httpBound.value
+        status.configGeneration = runtime.generation
+        return status.json
     }
 
     func modelsJSON() -> JSON {

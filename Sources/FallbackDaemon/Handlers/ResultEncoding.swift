@@ -5,6 +5,10 @@ import FallbackStore
 /// Turns router results into the wire shapes docs/protocol.md promises.
 enum ResultEncoding {
     static func result(_ result: CompletionResult, clock: any FallbackClock) -> JSON {
+        completion(result, clock: clock).json
+    }
+
+    static func completion(_ result: CompletionResult, clock: any FallbackClock) -> Completion {
         Completion(
             content: result.message.content, toolCalls: result.message.toolCalls, refusal: result.message.refusal,
             finishReason: result.finishReason, providerFinishReason: result.providerFinishReason,
@@ -13,7 +17,7 @@ enum ResultEncoding {
             latencyMs: Int(result.latencyMs), attempts: result.attempts.map(attempt(_:)), usage: result.usage,
             costUSD: result.costUSD, primaryCostUSD: result.primaryCostUSD, fallbackCostDeltaUSD: result.fallbackCostDeltaUSD,
             requestID: result.requestID, route: routeEntries(result.route, clock: clock), ignoredFields: result.ignoredFields
-        ).json
+        )
     }
 
     /// Each model of a chain with its place and reason; `until` for open breakers.
@@ -113,13 +117,13 @@ enum ResultEncoding {
     }
 
     /// -32004: the task's daily budget is spent; no pricier model is tried instead.
-    static func budgetError(_ refusal: BudgetRefusal, clock: any FallbackClock) -> RPCError {
+    static func budgetError(_ refusal: BudgetRefusal, clock: any FallbackClock, subject: String = "task") -> RPCError {
         let resets = ISOTimestamp.string(unixMillis: refusal.resetsAtUnixMillis)
         return RPCError(
             code: RPCErrorCode.budgetExceeded,
-            message: "daily budget of $\(refusal.budgetUSD) for task \(refusal.task) is spent; resets at \(resets)",
+            message: "daily budget of $\(refusal.budgetUSD) for \(subject) \(refusal.task) is spent; resets at \(resets)",
             data: [
-                "task": .string(refusal.task), "budget_usd": .double(refusal.budgetUSD),
+                subject: .string(refusal.task), "budget_usd": .double(refusal.budgetUSD),
                 "spent_usd": .double(refusal.spentUSD), "resets_at": .string(resets),
                 "resets_at_ms": .int(Int(refusal.resetsAtUnixMillis)),
             ]

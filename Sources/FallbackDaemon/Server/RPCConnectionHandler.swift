@@ -22,6 +22,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var connectionID: ConnectionRegistry.ID?
     /// Lines from deferred work queued for the loop and not yet written.
     private let outbox = Outbox()
+    /// The process on the other end, from `SO_PEERCRED`.
+    private let peer = PeerBox()
 
     init(dispatcher: RPCDispatcher, maxLineBytes: Int, registry: ConnectionRegistry, logger: Logger) {
         self.dispatcher = dispatcher
@@ -36,6 +38,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelActive(context: ChannelHandlerContext) {
         connectionID = registry.opened(context.channel)
+        let peer = self.peer
+        PeerCredentials.read(context.channel) { peer.set($0) }
         context.fireChannelActive()
     }
 
@@ -91,7 +95,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func handle(line: ByteBuffer, context: ChannelHandlerContext) {
         let send = sender(loop: context.eventLoop)
         let outcome = line.withUnsafeReadableBytes { bytes in
-            dispatcher.handle(bytes, notify: { send(.line($0)) })
+            dispatcher.handle(bytes, peer: peer.value, notify: { send(.line($0)) })
         }
         switch outcome {
         case .reply(let reply):

@@ -4,12 +4,33 @@ import Glibc
 
 /// Where the socket lives, and whether a daemon already answers there.
 public enum SocketPath {
-    /// `--socket`, then the config, then `$XDG_RUNTIME_DIR/fallbackd.sock`, then `/tmp/fallbackd-$UID.sock`.
+    /// `--socket`, then `$FALLBACKD_SOCKET`, then the config, then the defaults (see ``DefaultPaths/socket(environment:uid:)``).
     public static func resolve(commandLine: String?, config: String?, environment: [String: String]) -> String {
         if let commandLine, !commandLine.isEmpty { return commandLine }
+        if let variable = environment["FALLBACKD_SOCKET"], !variable.isEmpty { return variable }
         if let config, !config.isEmpty { return config }
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/fallbackd.sock" }
-        return "/tmp/fallbackd-\(getuid()).sock"
+        return DefaultPaths.socket(environment: environment)
+    }
+
+    /// Throws a start-up error naming `path` when its directory is missing or not writable, or the
+    /// path is too long for a Unix socket: a clear message instead of `bind`'s raw errno.
+    static func checkDirectory(of path: String, what: String) throws(ServerStartError) {
+        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+        guard path.utf8.count < capacity else {
+            throw ServerStartError(description: "\(what) path \(path) is \(path.utf8.count) bytes; Unix sockets allow at most \(capacity - 1)")
+        }
+        let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
+        let dir = directory.isEmpty ? "/" : directory
+        var info = stat()
+        guard stat(dir, &info) == 0 else {
+            throw ServerStartError(description: "cannot create the \(what) \(path): directory \(dir) does not exist (\(String(cString: strerror(errno))))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ServerStartError(description: "cannot create the \(what) \(path): \(dir) is not a directory")
+        }
+        guard access(dir, W_OK | X_OK) == 0 else {
+            throw ServerStartError(description: "cannot create the \(what) \(path): directory \(dir) is not writable by uid \(getuid()) (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// What is at the path now.

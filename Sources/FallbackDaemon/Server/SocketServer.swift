@@ -19,6 +19,8 @@ final class SocketServer: Service {
     let dispatcher: RPCDispatcher
     let maxLineBytes: Int
     let graceMs: Int64
+    /// The socket file's mode (0600 unless the config shares it with a group).
+    let socketMode: mode_t
     let registry: ConnectionRegistry
     let logger: Logger
     /// Called once the socket accepts connections.
@@ -26,8 +28,9 @@ final class SocketServer: Service {
 
     init(
         path: String, group: any EventLoopGroup, dispatcher: RPCDispatcher, maxLineBytes: Int, graceMs: Int64,
-        registry: ConnectionRegistry, logger: Logger, onListening: @escaping @Sendable () -> Void = {}
+        registry: ConnectionRegistry, logger: Logger, socketMode: mode_t = 0o600, onListening: @escaping @Sendable () -> Void = {}
     ) {
+        self.socketMode = socketMode
         self.path = path
         self.group = group
         self.dispatcher = dispatcher
@@ -51,6 +54,7 @@ final class SocketServer: Service {
         case .nothing:
             break
         }
+        try SocketPath.checkDirectory(of: path, what: "socket")
         let dispatcher = self.dispatcher
         let maxLineBytes = self.maxLineBytes
         let registry = self.registry
@@ -68,8 +72,13 @@ final class SocketServer: Service {
         // The umask makes the socket 0600 from its first instant; chmod below is belt and braces.
         let previous = umask(0o177)
         defer { umask(previous) }
-        let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-        chmod(path, 0o600)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        } catch {
+            throw ServerStartError(description: "cannot listen on the socket \(path): \(error)")
+        }
+        chmod(path, socketMode)
         return channel
     }
 
