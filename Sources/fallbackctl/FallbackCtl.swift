@@ -17,7 +17,8 @@ struct FallbackCtl: ParsableCommand {
         subcommands: [
             StatusCommand.self, ModelsCommand.self, ChainsCommand.self, CompleteCommand.self,
             HealthCommand.self, BreakersCommand.self, BreakerCommand.self, RouteCommand.self, ReportCommand.self,
-            CostCommand.self, ShadowCommand.self, PingCommand.self, CallCommand.self,
+            CostCommand.self, ShadowCommand.self, PingCommand.self, ReadyCommand.self, ReloadCommand.self,
+            TopCommand.self, LogsCommand.self, CallCommand.self,
         ]
     )
 

@@ -64,6 +64,7 @@ enum Output {
     /// A decimal with at most `digits` fraction digits, trailing zeros trimmed (`0.005`, `0.00015`, `1`).
     static func decimal(_ value: Double, digits: Int = 6) -> String {
         guard value.isFinite, abs(value) < 1e12 else { return "\(value)" }
+        guard digits > 0 else { return String(Int(value.rounded())) }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = Int((abs(value) * scale).rounded())
