@@ -194,6 +194,25 @@ class FallbackClient(ResilienceMethods, CostMethods, SocketTransport):
         """Fallback chains: ``{"chains": {task: [model, ...]}, "default_chain": "default"}``."""
         return self.call("chains")
 
+    def openai(self, **kwargs: Any) -> Any:
+        """An ``openai.OpenAI`` client wired to this daemon's OpenAI-compatible HTTP endpoint.
+
+        The endpoint's Unix socket is read from :meth:`status` (``http_socket``), so the daemon must be
+        running.  ``kwargs`` go to ``openai.OpenAI`` (``timeout``, ``max_retries``, ...); ``api_key``
+        defaults to a placeholder (the Unix socket needs none) and ``http_client`` is not accepted.
+        ``model`` names a task (``"default"``, ``"fallbackd/<task>"``) or a pool model; fallbackd's own
+        options go in ``extra_body``.  Close the returned client when done.
+
+        Raises :class:`ImportError` (saying ``pip install openai``) when the ``openai`` package is not
+        installed, :class:`RuntimeError` when the daemon reports no HTTP socket.
+        See :mod:`fallbackd_client.openai_facade`.
+        """
+        from .openai_facade import _import_openai, check_kwargs, openai_client
+
+        check_kwargs(kwargs)
+        _import_openai()  # both reported before the daemon is asked anything
+        return openai_client(self.status(), **kwargs)
+
     def complete(self, messages: Messages, task: Optional[str] = "default", models: Optional[Sequence[str]] = None,
                  max_tokens: Optional[int] = None, temperature: Optional[float] = None,
                  timeout_ms: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None,
