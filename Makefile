@@ -44,17 +44,19 @@ test: deps
 	python3 -m pytest -q clients/python/tests || failed="$$failed python-client"; \
 	python3 -m pytest -q Tests/fakes || failed="$$failed fakes"; \
 	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/integration || failed="$$failed integration"; \
+	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/examples || failed="$$failed examples"; \
 	if [ -n "$$failed" ]; then echo "== make test: FAILED:$$failed"; exit 1; fi; \
-	echo "== make test: swift, python-client, fakes and integration suites all passed"
+	echo "== make test: swift, python-client, fakes, integration and examples suites all passed"
 
 test-swift:
 	$(SWIFT) test --skip-build
 
-# Three runs: the suites are independent and may reuse test file names.
+# Four runs: the suites are independent and may reuse test file names.
 test-python:
 	python3 -m pytest -q clients/python/tests
 	python3 -m pytest -q Tests/fakes
 	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/integration
+	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/examples
 
 bench: deps
 	@bash Tests/bench/run.sh
