@@ -264,3 +264,16 @@ if [ "${BENCH_SKIP_INSTRUCTIONS:-0}" != 1 ]; then
     say "instructions per request under callgrind (a few minutes: valgrind runs the daemon ~50x slower)"
     bash "$HERE/instructions.sh" "$BIN/fallbackd" "${BENCH_INSTRUCTIONS_N:-200}" >&2
 fi
+
+# --- outage matrix ---------------------------------------------------------------------------
+# fallbackd against an oracle (a second daemon told which model is healthy) in eight scripted outages
+# on the fake providers, at a steady rate: success, p50/p99 and their ratio to the oracle, calls to dead
+# models, hedges, Retry-After violations (Tests/bench/outage_matrix.py; about 5 minutes). Its report is
+# bench-results/outage-matrix-<time>.md; a missed target does not fail the run (BENCH_OUTAGE_ARGS=--strict does).
+# BENCH_SKIP_OUTAGE_MATRIX=1 skips it; BENCH_OUTAGE_ARGS passes flags, e.g. "--duration 10 --only flapping".
+if [ "${BENCH_SKIP_OUTAGE_MATRIX:-0}" != 1 ]; then
+    say "outage matrix: fallbackd against an oracle in eight scripted outages"
+    # shellcheck disable=SC2086  # BENCH_OUTAGE_ARGS is a list of flags
+    timeout "${BENCH_OUTAGE_TIMEOUT:-1800}" python3 "$HERE/outage_matrix.py" "$BIN/fallbackd" --out bench-results \
+        ${BENCH_OUTAGE_ARGS:-} >&2
+fi
