@@ -34,8 +34,8 @@ Step kinds (a string, or an object {"kind": ..., params}):
                   params: content (override text), input_tokens, output_tokens, and the usage details below
   rate_limited    429 (+ retry-after / RetryInfo); params: retry_after (seconds, default 1)
   server_error    500
-  unavailable     503
-  overloaded      Anthropic 529 overloaded_error; others 503
+  unavailable     503; param retry_after (seconds, only when given): a retry-after header (Gemini: RetryInfo)
+  overloaded      Anthropic 529 overloaded_error; others 503; param retry_after as for unavailable
   auth            401
   forbidden       403
   invalid_key     like auth, except Gemini: its real 400 INVALID_ARGUMENT / API_KEY_INVALID

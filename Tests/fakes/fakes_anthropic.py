@@ -37,10 +37,12 @@ class AnthropicKindsMixin:
             )
         if kind == "server_error":
             return err(500, "api_error", "Internal server error")
+        # a 503/529 that says when to come back, only when the step asks (param retry_after)
+        later = {"retry-after": _fmt_seconds(_retry_after(step))} if "retry_after" in step else None
         if kind == "unavailable":
-            return err(503, "api_error", "Service unavailable")
+            return err(503, "api_error", "Service unavailable", later)
         if kind == "overloaded":
-            return err(529, "overloaded_error", "Overloaded")
+            return err(529, "overloaded_error", "Overloaded", later)
         if kind in ("auth", "invalid_key"):
             return err(401, "authentication_error", "invalid x-api-key")
         if kind in ("forbidden", "suspended"):

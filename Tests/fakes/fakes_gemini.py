@@ -51,7 +51,12 @@ class GeminiKindsMixin:
                 "https://developers.generativeai.google/guide/troubleshooting",
             )
         if kind in ("unavailable", "overloaded"):
-            return err(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+            # a 503 that says when to come back (RetryInfo), only when the step asks (param retry_after)
+            later = None
+            if "retry_after" in step:
+                later = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                          "retryDelay": f"{_fmt_seconds(_retry_after(step))}s"}]
+            return err(503, "UNAVAILABLE", "The model is overloaded. Please try again later.", later)
         if kind == "auth":
             return err(
                 401, "UNAUTHENTICATED",

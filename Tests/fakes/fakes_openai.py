@@ -45,6 +45,8 @@ class OpenAIKindsMixin:
                 hdrs,
             )
         if kind in ("unavailable", "overloaded"):
+            if "retry_after" in step:  # a 503 that says when to come back (only when the step asks)
+                hdrs["retry-after"] = _fmt_seconds(_retry_after(step))
             return Reply(
                 503,
                 _openai_error("The engine is currently overloaded, please try again later.", "server_error", None),

@@ -268,3 +268,35 @@ def test_gemini_200_oddities(fake):
         json.loads(r.raw)
     r = call(fake, "gemini", "gemini-1.5-pro")
     assert r.status == 200 and "error" in r.json()
+
+
+# ----------------------------------------------------------------------------- 503 with Retry-After
+
+
+@pytest.mark.parametrize("flavor,model,kind,status", [
+    ("openai", "gpt-4o", "unavailable", 503),
+    ("compat", "llama-3.1-8b-instruct", "overloaded", 503),
+    ("anthropic", "claude-3-haiku-20240307", "unavailable", 503),
+    ("anthropic", "claude-3-haiku-20240307", "overloaded", 529),
+])
+def test_unavailable_with_retry_after(fake, flavor, model, kind, status):
+    # param retry_after adds a retry-after header; without it there is none (as before)
+    fake.script(model, [{"kind": kind, "retry_after": 4}, kind])
+    r = call(fake, flavor, model)
+    assert r.status == status and r.headers["retry-after"] == "4"
+    assert "retry-after-ms" not in r.headers
+    assert_length_ok(r)
+    r = call(fake, flavor, model)
+    assert r.status == status and "retry-after" not in r.headers
+
+
+def test_gemini_unavailable_with_retry_info(fake):
+    fake.script("gemini-1.5-pro", [{"kind": "unavailable", "retry_after": 2.5}, "unavailable"])
+    r = call(fake, "gemini", "gemini-1.5-pro")
+    assert r.status == 503
+    e = r.json()["error"]
+    assert e["status"] == "UNAVAILABLE"
+    assert e["details"] == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2.5s"}]
+    assert "retry-after" not in r.headers
+    e = call(fake, "gemini", "gemini-1.5-pro").json()["error"]
+    assert "details" not in e

@@ -27,3 +27,20 @@ def trip(d, fake, models=("gpt-4o", "claude-3-5-sonnet"), n=3):
     for _ in range(n):
         res = H.bounded(lambda: H.complete_ok(d, MSGS, models=list(models), timeout_ms=10000))
         assert res["model_used"] == models[1]
+
+
+# Recovery probes ([recovery], on by default) mirror a live request to a model that is open or degraded.
+# Tests of the breaker's own mechanics (trip thresholds, half-open probes, open periods, panic probes) count
+# every request the fake gets and check `until`/`trips`: a mirrored probe would add a call and, failing,
+# re-trip the breaker ("recovery probe failed"). Those tests turn probes off for their own daemon only;
+# test_outage_recovery.py proves the probes themselves.
+NO_PROBES = {"enabled": False}
+
+
+def without_probes(mutate):
+    """cfg_mutate: `mutate`, then [recovery] enabled = false."""
+    def run(cfg):
+        mutate(cfg)
+        cfg["recovery"] = dict(NO_PROBES)
+        return cfg
+    return run

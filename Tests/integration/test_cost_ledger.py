@@ -15,6 +15,7 @@ import fbd_harness as H
 from cost_lib import (
     ALL_MODELS_FAILED,
     BUDGET_EXCEEDED,
+    CONTENT_FILTERED,
     DAY_MS,
     MSGS,
     close,
@@ -82,7 +83,10 @@ def test_pricier_fallback_has_positive_delta(daemon_factory, fake):
     ("gemini-pro", "empty"),            # Gemini candidate without parts, usageMetadata.promptTokenCount
 ])
 def test_failed_attempt_with_billed_usage_adds_to_cost(daemon_factory, fake, failing, kind):
-    d = daemon_factory(cfg_mutate=cost_cfg())
+    # Anthropic's refusal is a content_filter failure, which ends the request (-32007) unless the chain says
+    # on_content_filter = "fallback": the explicit chain does here, so the billed failure is followed by a
+    # served fallback (the -32007 side is test_content_filter_error_carries_the_billed_attempt below)
+    d = daemon_factory(cfg_mutate=H.compose(cost_cfg(), content_filter_fallback("explicit")))
     fake.script(mid(failing), [], then=kind)
     r = H.complete_ok(d, MSGS, models=[failing, "gpt-4o-mini"])
     assert r["model_used"] == "gpt-4o-mini"
@@ -108,6 +112,30 @@ def test_failed_attempt_with_billed_usage_adds_to_cost(daemon_factory, fake, fai
     assert failed_row["served"] == 0 and failed_row["fallback_count"] is None and failed_row["primary_cost_usd"] is None
     assert served_row["served"] == 1 and served_row["shadow"] == 0 and served_row["fallback_count"] == 1
     assert close(served_row["primary_cost_usd"], primary) and close(served_row["cost_usd"], served)
+
+
+def content_filter_fallback(chain):
+    def mutate(cfg):
+        cfg.setdefault("chain_options", {}).setdefault(chain, {})["on_content_filter"] = "fallback"
+    return mutate
+
+
+def test_content_filter_error_carries_the_billed_attempt(daemon_factory, fake):
+    # by default a content filter ends the request: -32007, whose attempts carry the billed refusal's cost,
+    # and the call log (so cost.report) counts it as a failed attempt
+    d = daemon_factory(cfg_mutate=cost_cfg())
+    fake.script(mid("claude-3-5-sonnet"), [], then="safety_stop")
+    reply = H.complete_reply(d, MSGS, models=["claude-3-5-sonnet", "gpt-4o-mini"])
+    err = H.rpc_error(reply, CONTENT_FILTERED)
+    att = err["data"]["attempts"]
+    assert [(a["model"], a["error_type"]) for a in att] == [("claude-3-5-sonnet", "content_filter")], att
+    failed_cost = cost_of("claude-3-5-sonnet", (input_words(), 0))
+    assert failed_cost > 0 and close(att[0]["cost_usd"], failed_cost), (att[0], failed_cost)
+    assert n_requests(fake, "gpt-4o-mini") == 0
+    rows = H.flushed_rows(d, "WHERE request_id = ?", (err["data"]["request_id"],))
+    assert [(r["model_name"], r["success"], r["served"]) for r in rows] == [("claude-3-5-sonnet", 0, 0)], rows
+    assert (rows[0]["input_tokens"], rows[0]["output_tokens"]) == (input_words(), 0)
+    assert close(rows[0]["cost_usd"], failed_cost)
 
 
 def test_failed_request_attempt_costs_in_error_data(daemon_factory, fake):

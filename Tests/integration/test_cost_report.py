@@ -7,6 +7,8 @@ tokens = words of the reply). Shadow sampling is switched off (sample_rate 0: th
 primary keeps its place. Shared constants and helpers live in cost_lib.py.
 """
 
+import os
+
 import time
 
 import pytest
@@ -140,17 +142,19 @@ def test_cost_report_matches_replies(daemon_factory, fake):
     # 3. primary bills an empty answer -> claude-3-5-sonnet serves
     fake.script(mid("gpt-4o"), ["empty"], then="ok")
     late.add_reply(H.complete_reply(d, MSGS), billed_failures={"gpt-4o"})
-    # 4. cheap chain: two successes, one rate-limited primary (pricier fallback: positive extra)
-    for _ in range(2):
-        late.add_reply(H.complete_reply(d, MSGS, task="cheap"))
-    fake.script(mid("gpt-4o-mini"), ["rate_limited"], then="ok")
-    late.add_reply(H.complete_reply(d, MSGS, task="cheap"))
-    # 5. cheap chain, every model down: no request served, four failed attempts
+    # 4. cheap chain, every model down: no request served, four failed attempts
     for name in H.CHAINS["cheap"]:
         fake.script(mid(name), ["server_error"], then="ok")
     failed = H.complete_reply(d, MSGS, task="cheap")
     H.rpc_error(failed, ALL_MODELS_FAILED)
     late.add_reply(failed)
+    # 5. cheap chain: two successes, one rate-limited primary (pricier fallback: positive extra). Last on the
+    # cheap chain: the 429's Retry-After (1 s) parks gpt-4o-mini for every request, so a cheap request right
+    # after it would pass it over instead of calling it
+    for _ in range(2):
+        late.add_reply(H.complete_reply(d, MSGS, task="cheap"))
+    fake.script(mid("gpt-4o-mini"), ["rate_limited"], then="ok")
+    late.add_reply(H.complete_reply(d, MSGS, task="cheap"))
     # 6. a task without a chain of its own (default chain), and a reported failure that was billed
     late.add_reply(H.complete_reply(d, MSGS, task="summarize"))
     d.call("report", {"model": "gemini-flash", "outcome": "error", "error_type": "server_error", "latency_ms": 50,
@@ -231,6 +235,7 @@ def _check(fallbackd_bin, fake_server, mutate):
         key_file = f"{tmp}/compat.key"
         with open(key_file, "w") as f:
             f.write(H.COMPAT_KEY)
+        os.chmod(key_file, 0o600)  # a key file others can read is refused
         cfg = H.config_dict(fake_server, f"{tmp}/calls.sqlite", key_file)
         mutate(cfg)
         path = f"{tmp}/c.toml"

@@ -104,15 +104,27 @@ MAPPING = [
 ]
 
 
+CONTENT_FILTERED = -32007
+
+
 @pytest.mark.parametrize("pool_name,kind,error_types,status", MAPPING, ids=[f"{m[0]}-{m[1]}" for m in MAPPING])
 def test_error_classification(daemon, conn, fake, pool_name, kind, error_types, status):
-    """A one-model chain whose model always fails that way -> -32001 with the classified attempt(s)."""
+    """A one-model chain whose model always fails that way -> -32001 with the classified attempt(s); a content
+    filter -> -32007 with the provider's reason (the default on_content_filter = "error")."""
     fake.script(model_id(pool_name), [], then=kind)
     reply = conn.request("complete", {"messages": MSGS, "models": [pool_name], "timeout_ms": 10000}, id=41,
                          timeout=15)
     assert "result" not in reply, reply
     err = reply["error"]
-    assert err["code"] == -32001, err
+    filtered = error_types == {"content_filter"}
+    assert err["code"] == (CONTENT_FILTERED if filtered else -32001), err
+    if filtered:
+        # the request ends at the model that filtered: data names it, the provider's reason and its status
+        # (more in test_outage_content_filter.py)
+        data = err["data"]
+        assert data["model"] == pool_name and data["http_status"] == status, data
+        assert data["reason"] and data["reason"] == data["attempts"][0]["message"], data
+        assert len(data["attempts"]) == 1
     data = err["data"]
     assert data["chain"] == "explicit"
     assert data["task"] == "default"

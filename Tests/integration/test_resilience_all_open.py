@@ -11,7 +11,7 @@ import threading
 import time
 
 import fbd_harness as H
-from breakers_lib import LONG_OPEN, MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests
+from breakers_lib import LONG_OPEN, MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests, without_probes
 
 
 # --------------------------------------------------------------------------- degraded reordering
@@ -19,7 +19,10 @@ from breakers_lib import LONG_OPEN, MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid
 
 def test_degraded_model_moves_to_end(daemon_factory, fake):
     loose = breaker_cfg(consecutive_failures=0, failure_rate=0)
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=loose, retry=NO_RETRY))  # default [health]: 0.8, 5 calls
+    # default [health]: 0.8, 5 calls. Recovery probes off: this is the demotion itself (a degraded model is
+    # not called by the walk while a healthy one serves); a mirrored probe would call it beside the walk.
+    # test_outage_recovery.py proves that a probe lets a degraded model regain its place.
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=loose, retry=NO_RETRY)))
     fake.script(mid("gpt-4o"), [], then="server_error")
     for n in range(1, 5):
         res = H.bounded(lambda: H.complete_ok(d, MSGS, timeout_ms=10000))
@@ -56,8 +59,10 @@ def test_degraded_model_moves_to_end(daemon_factory, fake):
 
 
 def test_all_open_fails_fast(daemon_factory, fake):
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(consecutive_failures=1), retry=NO_RETRY,
-                                               health=NO_REORDER))
+    # recovery probes off: a -32003 request still mirrors probes to the open models beside it (a live request
+    # to their chain), which would call the fake behind this test's exact counts; see test_outage_recovery.py
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=breaker_cfg(consecutive_failures=1),
+                                                              retry=NO_RETRY, health=NO_REORDER)))
     fake.script(mid("gpt-4o"), [], then="server_error")
     fake.script(mid("claude-3-5-sonnet"), [], then="server_error")
     models = ["gpt-4o", "claude-3-5-sonnet"]
@@ -102,9 +107,14 @@ def test_all_isolated_fails_fast_without_retry_after(daemon_factory, fake):
 
 
 def _panic_setup(daemon_factory, fake):
-    """gpt-4o and claude both open (consecutive_failures = 1), claude's failure the older one."""
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(consecutive_failures=1, when_all_open="try_least_recent"),
-                                               retry={"max_retries": 2, "base_delay_ms": 1}, health=NO_REORDER))
+    """gpt-4o and claude both open (consecutive_failures = 1), claude's failure the older one.
+
+    Recovery probes off: these tests are the panic probe's mechanics (which model, its schedule left alone,
+    exact call counts); a mirrored recovery probe to the other open model would add a call and, failing,
+    re-trip it (moving its `until`)."""
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(
+        breaker=breaker_cfg(consecutive_failures=1, when_all_open="try_least_recent"),
+        retry={"max_retries": 2, "base_delay_ms": 1}, health=NO_REORDER)))
     fake.script(mid("claude-3-5-sonnet"), [], then="server_error")
     fake.script(mid("gpt-4o"), [], then="server_error")
     r1 = H.bounded(lambda: H.complete_reply(d, MSGS, models=["claude-3-5-sonnet"], timeout_ms=10000))

@@ -12,14 +12,17 @@ import threading
 import pytest
 
 import fbd_harness as H
-from breakers_lib import LONG_OPEN, MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests, trip
+from breakers_lib import LONG_OPEN, MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests, trip, without_probes
 
 
 # --------------------------------------------------------------------------- outage: trip after 3, then skip
 
 
 def test_outage_trips_after_threshold_and_fallback_serves_everything(daemon_factory, fake):
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(), retry=NO_RETRY, health=NO_REORDER))
+    # recovery probes off: this counts the primary's calls to the threshold and checks one open period
+    # (a failed mirrored probe would add a call and re-trip it); test_outage_recovery.py covers probes
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=breaker_cfg(), retry=NO_RETRY,
+                                                              health=NO_REORDER)))
     fake.script(mid("gpt-4o"), [], then="server_error")
     results = []
     t_before_trip = t_after_trip = None
@@ -72,8 +75,10 @@ def test_outage_trips_after_threshold_and_fallback_serves_everything(daemon_fact
 
 def test_per_model_breaker_override(daemon_factory, fake):
     # [models.gpt-4o.breaker] consecutive_failures = 5 over [breaker] consecutive_failures = 3
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(), retry=NO_RETRY, health=NO_REORDER,
-                                               model_breakers={"gpt-4o": {"consecutive_failures": 5}}))
+    # recovery probes off: the exact call counts are the trip thresholds (a probe would add a call)
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(
+        breaker=breaker_cfg(), retry=NO_RETRY, health=NO_REORDER,
+        model_breakers={"gpt-4o": {"consecutive_failures": 5}})))
     fake.script(mid("gpt-4o"), [], then="server_error")
     fake.script(mid("gpt-4o-mini"), [], then="server_error")
     for _ in range(8):
@@ -146,9 +151,11 @@ def test_half_open_single_probe_success_closes(daemon_factory, fake):
 
 
 def test_half_open_probe_failure_reopens_longer(daemon_factory, fake):
-    # open periods of 2, 4 and 8 s: each check made while the breaker is open has seconds to spare
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(open_ms=SHORT_OPEN, backoff_multiplier=2.0),
-                                               retry=NO_RETRY, health=NO_REORDER))
+    # open periods of 2, 4 and 8 s: each check made while the breaker is open has seconds to spare.
+    # Recovery probes off: this is the half-open probe's own mechanics (one probe per half-open period, the
+    # reopening schedule); a mirrored recovery probe while open would add calls and re-trip the breaker
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(
+        breaker=breaker_cfg(open_ms=SHORT_OPEN, backoff_multiplier=2.0), retry=NO_RETRY, health=NO_REORDER)))
     fake.script(mid("gpt-4o"), [], then="server_error")
     models = ["gpt-4o", "claude-3-5-sonnet"]
     t0 = H.now_ms()
@@ -218,7 +225,8 @@ def test_auth_failure_opens_at_once_misconfigured(daemon_factory, fake, consecut
 
 def test_failure_rate_trips_only_after_minimum_calls(daemon_factory, fake):
     cfg = breaker_cfg(consecutive_failures=0, failure_rate=0.5, window=10, minimum_calls=6)
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=cfg, retry=NO_RETRY, health=NO_REORDER))
+    # recovery probes off: the last check counts the primary's calls once it is open
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=cfg, retry=NO_RETRY, health=NO_REORDER)))
     fake.script(mid("gpt-4o"), ["ok", "server_error"] * 10, then="ok")
     models = ["gpt-4o", "claude-3-5-sonnet"]
     for n in range(1, 6):
@@ -257,7 +265,8 @@ def test_consecutive_count_resets_on_success(daemon_factory, fake):
 def test_slow_call_rate_trips(daemon_factory, fake):
     cfg = breaker_cfg(consecutive_failures=0, failure_rate=0, slow_call_ms=200, slow_call_rate=0.5, window=4,
                       minimum_calls=2)
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=cfg, retry=NO_RETRY, health=NO_REORDER))
+    # recovery probes off: the last check counts the primary's calls once it is open
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=cfg, retry=NO_RETRY, health=NO_REORDER)))
     fake.script(mid("gpt-4o"), ["slow:400", "slow:400"], then="ok")
     models = ["gpt-4o", "claude-3-5-sonnet"]
     res = H.bounded(lambda: H.complete_ok(d, MSGS, models=models, timeout_ms=10000))

@@ -10,7 +10,7 @@ breaker test's back. Shared constants and helpers live in breakers_lib.py.
 import pytest
 
 import fbd_harness as H
-from breakers_lib import MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests, trip
+from breakers_lib import MSGS, NO_REORDER, NO_RETRY, breaker_cfg, mid, n_requests, trip, without_probes
 
 
 # --------------------------------------------------------------------------- breaker.isolate / breaker.reset
@@ -85,7 +85,10 @@ def _report(d, model="gemini-flash", outcome="error", error_type="server_error",
 
 
 def test_report_trips_breaker_of_uncalled_model(daemon_factory, fake):
-    d = daemon_factory(cfg_mutate=H.resilience(breaker=breaker_cfg(), retry=NO_RETRY, health=NO_REORDER))
+    # recovery probes off: this proves fallbackd never calls a model that reports opened (a mirrored
+    # recovery probe would call it beside the walk; test_outage_recovery.py covers probes)
+    d = daemon_factory(cfg_mutate=without_probes(H.resilience(breaker=breaker_cfg(), retry=NO_RETRY,
+                                                              health=NO_REORDER)))
     replies = [_report(d, metadata={"app": "svc-a"}) for _ in range(3)]
     assert [r["counted"] for r in replies] == [True, True, True]
     assert [r["breaker"] for r in replies] == ["closed", "closed", "open"]

@@ -25,28 +25,34 @@ def n_requests(fake, name):
     return len(fake.requests(model=mid(name)))
 
 
-def make(daemon_factory, retry, breaker=None, health=None):
-    return daemon_factory(cfg_mutate=H.resilience(breaker=breaker or BREAKERS_OFF, retry=retry,
-                                                  health=NO_REORDER if health is None else health))
+def make(daemon_factory, retry, breaker=None, health=None, chain_options=None):
+    mutate = H.resilience(breaker=breaker or BREAKERS_OFF, retry=retry, health=NO_REORDER if health is None else health)
+
+    def cfg(c):
+        mutate(c)
+        if chain_options:
+            c["chain_options"] = chain_options
+    return daemon_factory(cfg_mutate=cfg)
 
 
 # --------------------------------------------------------------------------- Retry-After
 
 
 @pytest.mark.parametrize("primary", ["gpt-4o", "claude-3-5-sonnet", "gemini-pro"])
-def test_rate_limited_retry_after_then_served_by_primary(daemon_factory, fake, primary):
+def test_rate_limited_alone_waits_retry_after_then_served_by_primary(daemon_factory, fake, primary):
+    # a one-model chain: nothing else can serve, so the request waits for the provider's Retry-After
+    # (retry-after / retry-after-ms, Anthropic's retry-after, Gemini's RetryInfo retryDelay) and retries it
     d = make(daemon_factory, {"max_retries": 1, "base_delay_ms": 10})
-    fallback = "gpt-4o-mini"
     fake.script(mid(primary), [{"kind": "rate_limited", "retry_after": 1}], then="ok")
     t0 = time.monotonic()
-    res = H.bounded(lambda: H.complete_ok(d, MSGS, models=[primary, fallback], timeout_ms=15000))
+    res = H.bounded(lambda: H.complete_ok(d, MSGS, models=[primary], timeout_ms=15000))
     elapsed = time.monotonic() - t0
     assert res["model_used"] == primary, res
     assert res["fallback_count"] == 0 and res["used_fallback"] is False
     assert [(a["model"], a["outcome"], a["error_type"]) for a in res["attempts"]] == [
         (primary, "error", "rate_limited"), (primary, "success", None)]
     assert res["attempts"][0]["http_status"] == 429
-    assert n_requests(fake, primary) == 2 and n_requests(fake, fallback) == 0
+    assert n_requests(fake, primary) == 2
     # the provider's retry-after (1 s) was honoured, not the 10 ms backoff
     assert res["latency_ms"] >= 950, res["latency_ms"]
     assert elapsed >= 0.95
@@ -54,6 +60,29 @@ def test_rate_limited_retry_after_then_served_by_primary(daemon_factory, fake, p
     # the two requests to the provider were about a second apart
     reqs = sorted(fake.requests(model=mid(primary)), key=lambda r: r["seq"])
     assert reqs[1]["ts"] - reqs[0]["ts"] >= 0.95
+
+
+@pytest.mark.parametrize("primary", ["gpt-4o", "claude-3-5-sonnet", "gemini-pro"])
+def test_rate_limited_with_retry_after_moves_on_and_parks_the_model(daemon_factory, fake, primary):
+    # another model is left: the request that heard the Retry-After moves on at once (no wait, no retry), and
+    # the model stays parked for the next requests too (route reason rate_limited_until)
+    d = make(daemon_factory, {"max_retries": 1, "base_delay_ms": 10})
+    fallback = "gpt-4o-mini"
+    fake.script(mid(primary), [{"kind": "rate_limited", "retry_after": 30}], then="ok")
+    t0 = H.now_ms()
+    res = H.bounded(lambda: H.complete_ok(d, MSGS, models=[primary, fallback], timeout_ms=15000))
+    t1 = H.now_ms()
+    assert res["model_used"] == fallback, res
+    assert [(a["model"], a["error_type"]) for a in res["attempts"]] == [(primary, "rate_limited"), (fallback, None)]
+    assert res["attempts"][0]["http_status"] == 429
+    # "at once": far below the 30 s Retry-After (a wide margin for a loaded machine)
+    assert res["latency_ms"] < 10000, res["latency_ms"]
+    res2 = H.bounded(lambda: H.complete_ok(d, MSGS, models=[primary, fallback], timeout_ms=15000))
+    assert [a["model"] for a in res2["attempts"]] == [fallback]
+    e = H.route_entry(res2["route"], primary)
+    assert e["reason"] == "rate_limited_until", res2["route"]
+    assert t0 + 30000 - 50 <= e["until_ms"] <= t1 + 30000 + 50, (t0, e, t1)
+    assert n_requests(fake, primary) == 1 and n_requests(fake, fallback) == 2
 
 
 def test_retry_after_beyond_deadline_moves_on_at_once(daemon_factory, fake):
@@ -91,7 +120,9 @@ def test_retry_after_that_fits_only_without_room_for_attempt(daemon_factory, fak
     ("content_filter", "content_filter"),
 ])
 def test_non_retryable_errors_are_never_retried(daemon_factory, fake, kind, error_type):
-    d = make(daemon_factory, {"max_retries": 3, "base_delay_ms": 1})
+    d = make(daemon_factory, {"max_retries": 3, "base_delay_ms": 1},
+             # a content filter ends the request unless the chain opts in to falling back
+             chain_options={"explicit": {"on_content_filter": "fallback"}})
     fake.script(mid("gpt-4o"), [], then=kind)
     res = H.bounded(lambda: H.complete_ok(d, MSGS, models=TWO, timeout_ms=10000))
     assert res["model_used"] == "claude-3-5-sonnet"
@@ -100,17 +131,26 @@ def test_non_retryable_errors_are_never_retried(daemon_factory, fake, kind, erro
     assert n_requests(fake, "gpt-4o") == 1
 
 
+def test_content_filter_is_not_retried_and_ends_the_request(daemon_factory, fake):
+    # the default on_content_filter: the caller gets -32007 after one call, no retry, no fallback
+    d = make(daemon_factory, {"max_retries": 3, "base_delay_ms": 1})
+    fake.script(mid("gpt-4o"), [], then="content_filter")
+    reply = H.bounded(lambda: H.complete_reply(d, MSGS, models=TWO, timeout_ms=10000))
+    err = reply.get("error")
+    assert err and err["code"] == -32007, reply
+    assert [(a["model"], a["error_type"]) for a in err["data"]["attempts"]] == [("gpt-4o", "content_filter")]
+    assert n_requests(fake, "gpt-4o") == 1 and n_requests(fake, "claude-3-5-sonnet") == 0
+
+
 @pytest.mark.parametrize("kind,error_type", [
     ("server_error", "server_error"),
     ("unavailable", None),  # 503: server_error or overloaded, both retryable
-    ("rate_limited", "rate_limited"),
     ("gateway", "server_error"),
 ])
 @pytest.mark.parametrize("max_retries", [1, 2])
 def test_retryable_errors_retried_max_retries_times(daemon_factory, fake, kind, error_type, max_retries):
     d = make(daemon_factory, {"max_retries": max_retries, "base_delay_ms": 5, "max_delay_ms": 20})
-    step = {"kind": kind, "retry_after": 0.05} if kind == "rate_limited" else kind
-    fake.script(mid("gpt-4o"), [step] * 10, then=step)
+    fake.script(mid("gpt-4o"), [kind] * 10, then=kind)
     res = H.bounded(lambda: H.complete_ok(d, MSGS, models=TWO, timeout_ms=10000))
     assert res["model_used"] == "claude-3-5-sonnet"
     att = res["attempts"]
@@ -119,6 +159,21 @@ def test_retryable_errors_retried_max_retries_times(daemon_factory, fake, kind, 
         assert all(a["error_type"] == error_type for a in att[:-1]), att
     assert n_requests(fake, "gpt-4o") == max_retries + 1
     assert res["fallback_count"] == 1, "fallback_count counts models, not attempts"
+
+
+@pytest.mark.parametrize("max_retries", [1, 2])
+def test_rate_limited_retried_max_retries_times_when_alone(daemon_factory, fake, max_retries):
+    # a 429 with Retry-After is retried only when nothing else can serve (a one-model chain here; with another
+    # model left the request moves on at once, see test_rate_limited_with_retry_after_moves_on_...)
+    d = make(daemon_factory, {"max_retries": max_retries, "base_delay_ms": 5, "max_delay_ms": 20})
+    step = {"kind": "rate_limited", "retry_after": 0.05}
+    fake.script(mid("gpt-4o"), [step] * 10, then=step)
+    reply = H.bounded(lambda: H.complete_reply(d, MSGS, models=["gpt-4o"], timeout_ms=10000))
+    err = reply.get("error")
+    assert err and err["code"] == -32001, reply
+    att = err["data"]["attempts"]
+    assert [(a["model"], a["error_type"]) for a in att] == [("gpt-4o", "rate_limited")] * (max_retries + 1), att
+    assert n_requests(fake, "gpt-4o") == max_retries + 1
 
 
 def test_server_error_then_ok_served_on_retry(daemon_factory, fake):
@@ -208,11 +263,12 @@ MARGIN_S = 5.0
 
 def test_deadline_never_exceeded_by_slow_retries(daemon_factory, fake):
     d = make(daemon_factory, {"max_retries": 3, "base_delay_ms": 100})
-    # the first attempt asks for 2 s (fits in 4 s, however slow that attempt is on a busy machine), the retry
-    # hangs: the deadline cuts it, and leaves no time for the next model
+    # a one-model chain (with another model left, a Retry-After moves the request on instead of waiting): the
+    # first attempt asks for 2 s (fits in 4 s, however slow that attempt is on a busy machine), the retry
+    # hangs: the deadline cuts it
     fake.script(mid("gpt-4o"), [{"kind": "rate_limited", "retry_after": 2}, "hang"], then="hang")
     t0 = time.monotonic()
-    reply = H.bounded(lambda: H.complete_reply(d, MSGS, models=TWO, timeout_ms=4000), timeout=30)
+    reply = H.bounded(lambda: H.complete_reply(d, MSGS, models=["gpt-4o"], timeout_ms=4000), timeout=30)
     elapsed = time.monotonic() - t0
     assert 2 <= elapsed < 4 + MARGIN_S, f"reply after {elapsed:.2f} s with timeout_ms 4000"
     err = reply.get("error")
@@ -221,8 +277,29 @@ def test_deadline_never_exceeded_by_slow_retries(daemon_factory, fake):
     assert data["latency_ms"] <= 4000 + MARGIN_S * 1000, data["latency_ms"]
     assert [a["model"] for a in data["attempts"]] == ["gpt-4o", "gpt-4o"], data["attempts"]
     assert data["attempts"][0]["error_type"] == "rate_limited"
-    assert H.route_entry(data["route"], "claude-3-5-sonnet")["reason"] == "skipped_by_deadline"
-    assert n_requests(fake, "gpt-4o") == 2 and n_requests(fake, "claude-3-5-sonnet") == 0
+    assert n_requests(fake, "gpt-4o") == 2
+
+
+def test_deadline_shares_leave_room_for_the_last_model(daemon_factory, fake):
+    # two silent models ahead of a healthy one, a 4 s deadline: each attempt leaves a reserve for the models
+    # after it (min(later x 5 s, remaining / 2)), so the hangs are cut by their shares and the last model
+    # still serves inside the deadline; a timed-out model is not retried while another is left
+    d = make(daemon_factory, {"max_retries": 3, "base_delay_ms": 100})
+    fake.script(mid("gpt-4o"), [], then="hang")
+    fake.script(mid("claude-3-5-sonnet"), [], then="hang")
+    t0 = time.monotonic()
+    res = H.bounded(lambda: H.complete_ok(d, MSGS, models=["gpt-4o", "claude-3-5-sonnet", "gemini-pro"],
+                                          timeout_ms=4000), timeout=30)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 4 + MARGIN_S, f"reply after {elapsed:.2f} s with timeout_ms 4000"
+    assert res["model_used"] == "gemini-pro", res
+    att = res["attempts"]
+    assert [(a["model"], a["error_type"]) for a in att] == [
+        ("gpt-4o", "timeout"), ("claude-3-5-sonnet", "timeout"), ("gemini-pro", None)], att
+    # the first share: 4 s minus a reserve of min(2 x 5 s, 4 s / 2) = 2 s (a cut never comes early)
+    assert 1900 <= att[0]["latency_ms"] <= 2000 + MARGIN_S * 1000, att[0]
+    assert res["latency_ms"] <= 4000 + MARGIN_S * 1000
+    assert n_requests(fake, "gpt-4o") == 1 and n_requests(fake, "claude-3-5-sonnet") == 1
 
 
 def test_deadline_bounds_backoff_retries_across_chain(daemon_factory, fake):

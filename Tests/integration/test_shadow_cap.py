@@ -72,9 +72,16 @@ def test_shadow_traffic_opens_the_shadow_models_breaker(daemon_factory, fake):
         r = H.complete_ok(d, user(10 + i), shadow=True)
         assert r["model_used"] == PRIMARY
         assert H.route_entry(r["route"], SHADOW)["reason"] == "open"
-    shadows, rows = stop_and_count(d, fake, SHADOW)
-    assert shadows == 3, "a shadow went to a model whose breaker is open"
-    assert [x["error_type"] for x in rows] == ["server_error"] * 3
+    sent, rows = stop_and_count(d, fake, SHADOW)
+    # The open model (it is in the default chain) does get recovery probes, one at a time and spaced by
+    # [recovery] probe_interval_ms (5 s): logged as shadow rows with chain "probe", never as shadows.
+    probes = [x for x in rows if x["chain"] == "probe"]
+    shadows = [x for x in rows if x["chain"] != "probe"]
+    assert len(shadows) == 3, f"a shadow went to a model whose breaker is open: {shadows}"
+    assert [x["error_type"] for x in shadows] == ["server_error"] * 3
+    assert 1 <= len(probes) <= 2, f"recovery probes of the open model: {probes}"
+    assert all(x["model_name"] == SHADOW and x["error_type"] == "server_error" for x in probes), probes
+    assert sent == len(shadows) + len(probes), "a call to the open model that is neither shadow nor probe"
 
 
 # --------------------------------------------------------------------------- shadow.report
