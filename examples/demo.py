@@ -57,12 +57,23 @@ class Outcome:
     error: str = ""
 
 
-SKIPPED = {"open", "isolated", "probe_busy"}
+# Why a model of the chain was passed over or moved back, as the route says it.
+WHY = {
+    "open": "breaker open",
+    "isolated": "isolated by an operator",
+    "probe_busy": "half-open, probe under way",
+    "rate_limited_until": "parked by Retry-After",
+    "degraded": "demoted: degraded",
+    "over_cost_ratio": "over the cost guard",
+    "skipped_by_deadline": "no time left",
+}
 
 
 def skipped_prefix(route) -> str:
-    """Models the breakers took out of this request, e.g. ``"[gpt-4o open] "``."""
-    skipped = [f"{entry.get('model')} {entry.get('reason')}" for entry in route or [] if entry.get("reason") in SKIPPED]
+    """Why models of the chain were skipped or demoted for this request, e.g. ``"[gpt-4o: breaker open] "``.
+
+    Errors of the models that were tried show in the attempts after it (``gpt-4o:server_error -> ...``)."""
+    skipped = [f"{entry.get('model')}: {WHY[entry.get('reason')]}" for entry in route or [] if entry.get("reason") in WHY]
     return "".join(f"[{item}] " for item in skipped)
 
 
@@ -172,6 +183,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         t.join()
     outcomes.sort(key=lambda o: o.index)
     print(summarize(outcomes, time.monotonic() - started))
+    print("\n  why a model was passed over: [model: breaker open | parked by Retry-After | demoted: degraded | ...];"
+          "\n  why an attempt failed: model:error_type (server_error, rate_limited, overloaded, timeout...)")
     with FallbackClient(socket_path, timeout=args.timeout) as client:
         print(breaker_report(client))
     return 0 if any(o.ok for o in outcomes) else 1

@@ -40,10 +40,13 @@ public struct SimulatedOutage: Sendable, Hashable {
 
     public var window: Window
     public var error: ErrorType
+    /// A seconds window that comes back every this many seconds (`every_s`); `nil` happens once.
+    public var repeatEverySeconds: Double?
 
-    public init(_ window: Window, error: ErrorType) {
+    public init(_ window: Window, error: ErrorType, repeatEverySeconds: Double? = nil) {
         self.window = window
         self.error = error
+        self.repeatEverySeconds = repeatEverySeconds
     }
 
     /// `{ from_request = A, to_request = B, error = E }`.
@@ -59,8 +62,13 @@ public struct SimulatedOutage: Sendable, Hashable {
     /// Whether request `index`, made `elapsedSeconds` after the provider was created, falls in the window.
     public func contains(requestIndex index: Int, elapsedSeconds: Double) -> Bool {
         switch window {
-        case .requests(let from, let to): index >= from && index < to
-        case .seconds(let from, let to): elapsedSeconds >= from && elapsedSeconds < to
+        case .requests(let from, let to): return index >= from && index < to
+        case .seconds(let from, let to):
+            if let period = repeatEverySeconds, period > 0 {
+                let phase = elapsedSeconds.truncatingRemainder(dividingBy: period)
+                return phase >= from && phase < to
+            }
+            return elapsedSeconds >= from && elapsedSeconds < to
         }
     }
 }

@@ -104,6 +104,7 @@ enum ProviderConfigParser {
         let toRequest = try reader.int("to_request", min: 0)
         let fromSeconds = try reader.double("from_s", min: 0)
         let toSeconds = try reader.double("to_s", min: 0)
+        let every = try reader.double("every_s", min: 0.001)
         try reader.rejectUnknownKeys()
         if let fromRequest, let toRequest, fromSeconds == nil, toSeconds == nil {
             guard toRequest > fromRequest else { throw ConfigError(key: reader.key("to_request"), "must be above from_request") }
@@ -111,8 +112,14 @@ enum ProviderConfigParser {
         }
         if let fromSeconds, let toSeconds, fromRequest == nil, toRequest == nil {
             guard toSeconds > fromSeconds else { throw ConfigError(key: reader.key("to_s"), "must be above from_s") }
-            return .seconds(from: fromSeconds, to: toSeconds, error: error)
+            if let every, every < toSeconds {
+                throw ConfigError(key: reader.key("every_s"), "must be at least to_s: the window repeats every every_s seconds")
+            }
+            var outage = SimulatedOutage.seconds(from: fromSeconds, to: toSeconds, error: error)
+            outage.repeatEverySeconds = every
+            return outage
         }
+        if every != nil { throw ConfigError(key: reader.key("every_s"), "repeats a from_s/to_s window only") }
         throw ConfigError(key: reader.path, "give either from_request and to_request, or from_s and to_s")
     }
 
