@@ -1,28 +1,46 @@
 import Synchronization
 
 extension Router {
-    /// The next model to hedge `step` with and when, or `nil`: the chain has no hedge rule, its p95
-    /// is not known yet, or no other model is left.
-    func hedgePlan(for step: RouteStep, plan: RoutePlan, later: [RouteStep], at now: Moment) -> (step: RouteStep, delayMs: Int64)? {
-        guard let rule = policy.hedges[plan.chain], let next = later.first else { return nil }
-        switch rule {
+    /// When to start a model beside `step`: the chain's hedge rule (spending the hedge budget), and
+    /// once the attempt is overdue (whatever the budget; see ``OverdueCalls``). `nil` when neither
+    /// applies or no other model is left.
+    struct HedgeTiming {
+        var step: RouteStep
+        /// The chain's hedge rule: a budgeted hedge after this long.
+        var ruleMs: Int64?
+        /// An unbudgeted one once the attempt is overdue.
+        var overdueMs: Int64?
+    }
+
+    func hedgePlan(for step: RouteStep, plan: RoutePlan, later: [RouteStep], at now: Moment) -> HedgeTiming? {
+        guard let next = later.first else { return nil }
+        var timing = HedgeTiming(step: next)
+        switch policy.hedges[plan.chain] {
         case .afterMs(let delay):
-            return (next, max(0, delay))
+            timing.ruleMs = max(0, delay)
         case .afterP95:
-            guard let resilience else { return nil }
-            let stats = resilience.health.stats(step.model.name, windowMinutes: 15, at: now)
-            guard stats.calls >= resilience.health.policy.minimumCalls, stats.p95LatencyMs > 0 else { return nil }
-            return (next, stats.p95LatencyMs)
+            if let resilience {
+                let stats = resilience.health.stats(step.model.name, windowMinutes: 15, at: now)
+                if stats.calls >= resilience.health.policy.minimumCalls, stats.p95LatencyMs > 0 { timing.ruleMs = stats.p95LatencyMs }
+            }
+        case nil:
+            break
         }
+        timing.overdueMs = resilience?.overdueMs(step.model.name, at: now)
+        if let rule = timing.ruleMs, let overdue = timing.overdueMs, overdue <= rule { timing.ruleMs = nil }
+        guard timing.ruleMs != nil || timing.overdueMs != nil else { return nil }
+        return timing
     }
 
     /// Runs `primary`, and `hedge` beside it once `primary` has produced nothing for `delayMs` (and
     /// the hedge budget and `hedge`'s breaker allow). The first to answer (streaming: to commit)
     /// wins and the other is cancelled. Returns every attempt that ran, in the order they ended.
     func race(
-        _ primary: RouteStep, permit: BreakerPermit?, hedge: RouteStep, after delayMs: Int64, request: CompletionRequest,
+        _ primary: RouteStep, permit: BreakerPermit?, timing: HedgeTiming, request: CompletionRequest,
         deadline: Moment, later: Int, stream: (any StreamSink)?
     ) async -> [AttemptRun] {
+        let hedge = timing.step
+        let delayMs = timing.ruleMs ?? timing.overdueMs ?? 0
         let (events, notify) = AsyncStream.makeStream(of: RaceEvent.self)
         let arbiter = CommitArbiter(notify: { notify.yield(.committed($0)) })
         let started = clock.now()
@@ -33,16 +51,21 @@ extension Router {
             notify.yield(.finished(run))
         }
         let hedgeTask = Task {
+            var budgeted = timing.ruleMs != nil
             do {
                 try await router.clock.sleep(until: started.adding(millis: delayMs))
+                if budgeted, !arbiter.decided, !router.hedgeBudget.take() {
+                    // No budget for a speculative hedge: wait until the attempt is overdue, if ever.
+                    guard let overdue = timing.overdueMs, overdue > delayMs else { throw CancellationError() }
+                    budgeted = false
+                    try await router.clock.sleep(until: started.adding(millis: overdue))
+                }
             } catch {
                 notify.yield(.hedgeSkipped)
                 return
             }
             let now = router.clock.now()
-            guard !Task.isCancelled, !arbiter.decided, router.hedgeBudget.take(),
-                let hedgePermit = router.hedgePermit(hedge, at: now)
-            else {
+            guard !Task.isCancelled, !arbiter.decided, let hedgePermit = router.hedgePermit(hedge, at: now) else {
                 notify.yield(.hedgeSkipped)
                 return
             }
@@ -82,10 +105,29 @@ extension Router {
                 if pending == 0 { break }
             }
             notify.finish()
-            return runs
+            return Self.chargeOutrunPrimary(runs, primary: primary.model.name)
         } onCancel: {
             primaryTask.cancel()
             hedgeTask.cancel()
+        }
+    }
+
+    /// A primary cut off because its hedge answered first did not answer in time: it counts as a
+    /// timeout for its breaker and health, so a model whose calls hedges keep rescuing (a share of
+    /// them hanging) still trips, instead of hiding behind `cancelled`, which counts for nothing.
+    static func chargeOutrunPrimary(_ runs: [AttemptRun], primary: String) -> [AttemptRun] {
+        guard let hedge = runs.first(where: { $0.hedged && $0.outcome.isSuccess }) else { return runs }
+        let hedgeDelayMs = hedge.startedAt.millis(since: runs.first { !$0.hedged }?.startedAt ?? hedge.startedAt)
+        return runs.map { run in
+            guard run.step.model.name == primary, !run.hedged, case .failure(let failure) = run.outcome,
+                failure.type == .cancelled
+            else { return run }
+            var charged = run
+            let waited = run.endedAt.millis(since: run.startedAt)
+            charged.outcome = .failure(ProviderFailure(
+                .timeout, message: "no answer after \(waited) ms; a hedge started at \(hedgeDelayMs) ms answered first",
+                usage: failure.usage))
+            return charged
         }
     }
 

@@ -61,10 +61,10 @@ extension Router {
                 guard case .granted(let permit) = takePermit(step, walk: &walk, at: now) else { break }
                 let later = tried[(index + 1)...].filter { !walk.isPassedOver($0) && !walk.attempted($0.model.name) }
                 let runs: [AttemptRun]
-                if retryIndex == 0, let hedge = hedgePlan(for: step, plan: plan, later: later, at: now) {
+                if retryIndex == 0, let timing = hedgePlan(for: step, plan: plan, later: later, at: now) {
                     runs = await race(
-                        step, permit: permit, hedge: hedge.step, after: hedge.delayMs, request: request, deadline: deadline,
-                        later: later.count, stream: stream)
+                        step, permit: permit, timing: timing, request: request, deadline: deadline, later: later.count,
+                        stream: stream)
                 } else {
                     let gate = stream.map { AttemptGate(model: step.model.name, sink: $0, clock: clock) }
                     runs = [await attempt(step, permit: permit, request: request, deadline: deadline, later: later.count, gate: gate)]

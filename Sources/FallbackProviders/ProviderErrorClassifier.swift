@@ -144,7 +144,10 @@ public enum ProviderErrorClassifier {
     /// Whether the error says the content was refused.
     static func isContentFilter(_ details: ErrorDetails) -> Bool {
         let codes: Set<String> = ["content_filter", "content_policy_violation", "responsibleaipolicyviolation"]
-        return codes.contains(details.code?.lowercased() ?? "") || codes.contains(details.type?.lowercased() ?? "")
+        if codes.contains(details.code?.lowercased() ?? "") || codes.contains(details.type?.lowercased() ?? "") { return true }
+        // Anthropic says it in words only: 400 invalid_request_error "Output blocked by content filtering policy".
+        let message = (details.message ?? "").lowercased()
+        return message.contains("content filtering policy") || message.contains("blocked by content filter")
     }
 
     /// Reads an error body in any supported dialect.

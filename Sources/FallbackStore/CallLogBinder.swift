@@ -31,6 +31,7 @@ enum CallLogBinder {
         try insert.bind(row.usage.cacheWriteTokens, at: 22)
         try insert.bind(row.usage.reasoningTokens, at: 23)
         try insert.bind(row.app, at: 24)
+        try insert.bind(flag(row.hedged), at: 25)
     }
 
     /// Binds `result` in ``CallLogSchema/shadowColumns`` order (without `id`) to ``CallLogSchema/insertShadowSQL``.

@@ -22,7 +22,7 @@ public enum CallLogSchema {
         "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
         "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
         "served", "fallback_count", "primary_cost_usd", "shadow",
-        "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "app",
+        "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "app", "hedged",
     ]
 
     /// Columns of `shadow_results` in table order.
@@ -67,13 +67,14 @@ public enum CallLogSchema {
         Migration(version: 2, summary: "breaker_state and health_buckets", sql: createResilienceState),
         Migration(version: 3, summary: "cost columns and shadow_results", sql: addCostColumns + createShadowResults),
         Migration(version: 4, summary: "cache and reasoning token counts", sql: addTokenDetailColumns),
-        Migration(version: 5, summary: "the calling app", sql: addAppColumn),
+        Migration(version: 5, summary: "the calling app, hedged attempts", sql: addAppColumn),
     ]
 
-    /// Version 5: who asked (the socket peer's app name). Indexed by (app, time) for `cost.report`'s
-    /// per-app rows and the per-app budgets restored at start.
+    /// Version 5: who asked (the socket peer's app name), indexed by (app, time) for `cost.report`'s
+    /// per-app rows and the per-app budgets restored at start; and whether an attempt was a hedge.
     static let addAppColumn = """
         ALTER TABLE model_calls ADD COLUMN app TEXT;
+        ALTER TABLE model_calls ADD COLUMN hedged INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX IF NOT EXISTS model_calls_app_ts ON model_calls (app, ts_ms);
         """
 

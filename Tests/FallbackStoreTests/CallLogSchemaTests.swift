@@ -26,18 +26,18 @@ struct CallLogSchemaTests {
             "ts_ms", "request_id", "task", "chain", "provider", "attempt_index",
             "http_status", "input_tokens", "output_tokens", "cost_usd", "metadata",
             "served", "fallback_count", "primary_cost_usd", "shadow",
-            "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "app",
+            "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "app", "hedged",
         ])
         #expect(columns.map(\.0) == CallLogSchema.columns)
         #expect(columns.map(\.1) == [
             "INTEGER", "TEXT", "TEXT", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT",
             "INTEGER", "INTEGER", "INTEGER", "INTEGER", "REAL", "TEXT", "INTEGER", "INTEGER", "REAL", "INTEGER",
-            "INTEGER", "INTEGER", "INTEGER", "TEXT",
+            "INTEGER", "INTEGER", "INTEGER", "TEXT", "INTEGER",
         ])
         let notNull = try db.prepare("SELECT name, \"notnull\", dflt_value FROM pragma_table_info('model_calls') WHERE \"notnull\" = 1")
         var required: [String] = []
         while try notNull.step() { required.append("\(notNull.text(at: 0) ?? "")=\(notNull.text(at: 2) ?? "")") }
-        #expect(required == ["served=0", "shadow=0", "cached_input_tokens=0", "cache_write_tokens=0", "reasoning_tokens=0"])
+        #expect(required == ["served=0", "shadow=0", "cached_input_tokens=0", "cache_write_tokens=0", "reasoning_tokens=0", "hedged=0"])
 
         let shadowInfo = try db.prepare("PRAGMA table_info(shadow_results)")
         var shadowColumns: [String] = []

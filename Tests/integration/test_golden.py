@@ -63,6 +63,8 @@ def member_names(value, out=None):
 def golden_daemon(fallbackd_bin, fake):
     d = H.Daemon(fallbackd_bin, fake)
     d.config_path = os.path.join(GOLDEN_DIR, "golden.toml")
+    # golden.toml names no database: without this the daemon would use the user's default one.
+    d.extra_args = list(d.extra_args) + ["--database", d.db]
     d.start()
     yield d
     d.stop()

@@ -18,12 +18,16 @@ public final class Resilience: RoutePlanner, Sendable {
     public let parking: ParkingBoard
     /// When models that are out or demoted get a mirrored probe.
     public let recovery: RecoveryProbes
+    /// When a call is so late it gets a hedge whatever the budget, and a probe too slow to count.
+    public let overdue: OverdueCalls
 
     public init(
         breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
         retry: RetryPolicy = .default, whenAllOpen: AllOpenBehavior = .failFast,
-        parking: ParkingBoard = ParkingBoard(), recovery: RecoveryProbes = RecoveryProbes()
+        parking: ParkingBoard = ParkingBoard(), recovery: RecoveryProbes = RecoveryProbes(),
+        overdue: OverdueCalls = OverdueCalls()
     ) {
+        self.overdue = overdue
         self.breakers = breakers
         self.health = health
         self.budget = budget
@@ -112,6 +116,11 @@ public final class Resilience: RoutePlanner, Sendable {
             if recovery.begin(step.model.name, at: now) { due.append(step.model) }
         }
         return due
+    }
+
+    /// Milliseconds after which a call of `model` is overdue (see ``OverdueCalls``).
+    public func overdueMs(_ model: String, at now: Moment) -> Int64? {
+        overdue.limitMs(model, health: health, at: now)
     }
 
     /// A recovery probe ended: a success closes the breaker and clears the demotion at once; a

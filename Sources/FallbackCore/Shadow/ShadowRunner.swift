@@ -144,7 +144,9 @@ public struct ShadowRunner: Sendable {
                 resilience.recovery.finish(model.name, success: false, at: end)
             } else {
                 resilience.observe(model, CallOutcome(success: success, errorType: errorType, latencyMs: latency), permit: nil, at: end)
-                resilience.recoveryProbeEnded(model, success: success, at: end)
+                // An answer that came overdue does not prove the model is back: a slow model stays out.
+                let late = resilience.overdueMs(model.name, at: end).map { latency > $0 } ?? false
+                resilience.recoveryProbeEnded(model, success: success && !late, at: end)
             }
             runner.sampler.addSpend(cost, at: end)
             var record = AttemptRecord(

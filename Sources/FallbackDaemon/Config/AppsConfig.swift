@@ -38,41 +38,51 @@ enum AppsConfigParser {
         var config = AppsConfig()
         guard var table = try top.subtable("apps") else { return config }
         for name in table.table.keys.sorted() {
-            guard var reader = try table.subtable(name) else { continue }
-            var rule = AppRule(name: name)
-            if let raw = reader.value("uid") {
-                if let single = raw.int {
-                    rule.uids = [try uid(single, key: reader.key("uid"))]
-                } else if let list = raw.array {
-                    for (index, element) in list.enumerated() {
-                        guard let number = element.int else { throw ConfigError(key: "\(reader.key("uid"))[\(index)]", "must be an integer") }
-                        rule.uids.append(try uid(number, key: "\(reader.key("uid"))[\(index)]"))
-                    }
-                } else {
-                    throw ConfigError(key: reader.key("uid"), "must be a uid or an array of uids")
-                }
+            do {
+                if let rule = try rule(name, in: &table, chains: chains) { config.rules.append(rule) }
+            } catch {
+                // Every bad rule is reported, not only the first.
+                guard let problems = table.problems else { throw error }
+                problems.add(error)
             }
-            if let raw = reader.value("executable") {
-                if let single = raw.string { rule.executables = [single] } else {
-                    rule.executables = try reader.stringArray("executable") ?? []
-                }
-            }
-            guard !rule.uids.isEmpty || !rule.executables.isEmpty else {
-                throw ConfigError(key: reader.path, "needs uid or executable to say which callers it matches")
-            }
-            rule.dailyBudgetUSD = try reader.double("daily_budget_usd", min: 0)
-            if let tasks = try reader.stringArray("tasks") {
-                for (index, task) in tasks.enumerated() where task != "explicit" && !chains.contains(task) {
-                    throw ConfigError(
-                        key: "\(reader.key("tasks"))[\(index)]",
-                        "names no chain '\(task)'" + Suggestion.hint(for: task, in: chains.sorted() + ["explicit"]))
-                }
-                rule.tasks = tasks
-            }
-            try reader.rejectUnknownKeys()
-            config.rules.append(rule)
         }
         return config
+    }
+
+    static func rule(_ name: String, in table: inout TOMLReader, chains: Set<String>) throws(ConfigError) -> AppRule? {
+        guard var reader = try table.subtable(name) else { return nil }
+        var rule = AppRule(name: name)
+        if let raw = reader.value("uid") {
+            if let single = raw.int {
+                rule.uids = [try uid(single, key: reader.key("uid"))]
+            } else if let list = raw.array {
+                for (index, element) in list.enumerated() {
+                    guard let number = element.int else { throw ConfigError(key: "\(reader.key("uid"))[\(index)]", "must be an integer") }
+                    rule.uids.append(try uid(number, key: "\(reader.key("uid"))[\(index)]"))
+                }
+            } else {
+                throw ConfigError(key: reader.key("uid"), "must be a uid or an array of uids")
+            }
+        }
+        if let raw = reader.value("executable") {
+            if let single = raw.string { rule.executables = [single] } else {
+                rule.executables = try reader.stringArray("executable") ?? []
+            }
+        }
+        guard !rule.uids.isEmpty || !rule.executables.isEmpty else {
+            throw ConfigError(key: reader.path, "needs uid or executable to say which callers it matches")
+        }
+        rule.dailyBudgetUSD = try reader.double("daily_budget_usd", min: 0)
+        if let tasks = try reader.stringArray("tasks") {
+            for (index, task) in tasks.enumerated() where task != "explicit" && !chains.contains(task) {
+                throw ConfigError(
+                    key: "\(reader.key("tasks"))[\(index)]",
+                    "names no chain '\(task)'" + Suggestion.hint(for: task, in: chains.sorted() + ["explicit"]))
+            }
+            rule.tasks = tasks
+        }
+        try reader.rejectUnknownKeys()
+        return rule
     }
 
     static func uid(_ number: Int, key: String) throws(ConfigError) -> UInt32 {

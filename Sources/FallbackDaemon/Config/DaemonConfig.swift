@@ -39,3 +39,23 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case text
     case json
 }
+
+extension DaemonConfig {
+    /// Takes `running`'s values for everything only a restart applies (the sockets, the database,
+    /// limits fixed at start, logging, the health window, where the facade listens).
+    mutating func keepRestartOnlySettings(of running: DaemonConfig) {
+        socketPath = running.socketPath
+        databasePath = running.databasePath
+        socketMode = running.socketMode
+        maxLineBytes = running.maxLineBytes
+        maxInFlight = running.maxInFlight
+        flushIntervalMs = running.flushIntervalMs
+        shutdownGraceMs = running.shutdownGraceMs
+        logLevel = running.logLevel
+        logFormat = running.logFormat
+        resilience.health = running.resilience.health
+        facade.enabled = running.facade.enabled
+        facade.socketPath = running.facade.socketPath
+        facade.listen = running.facade.listen
+    }
+}

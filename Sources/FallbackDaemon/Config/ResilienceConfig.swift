@@ -14,6 +14,10 @@ public struct ResilienceConfig: Sendable, Equatable {
     public var routing: RoutingPolicy = .default
     /// `[routing].hedge_budget_ratio`: at most this share of requests get a hedge.
     public var hedgeBudgetRatio: Double = 0.1
+    /// `[routing].overdue_multiple` × a model's p99 (at least `overdue_floor_ms`): past it an attempt is
+    /// overdue and gets the next model beside it whatever the hedge budget; 0 turns it off.
+    public var overdueMultiple: Double = 3
+    public var overdueFloorMs: Int64 = 1_000
     /// `[recovery]`: probes of models that are out or demoted.
     public var recovery = RecoveryProbes.Policy()
 
@@ -57,6 +61,8 @@ enum ResilienceConfigParser {
             config.routing.reservePerModelMs = Int64(
                 try routing.int("reserve_per_model_ms", min: 0) ?? Int(config.routing.reservePerModelMs))
             config.hedgeBudgetRatio = try routing.double("hedge_budget_ratio", min: 0, max: 1) ?? config.hedgeBudgetRatio
+            config.overdueMultiple = try routing.double("overdue_multiple", min: 0, max: 1_000) ?? config.overdueMultiple
+            config.overdueFloorMs = Int64(try routing.int("overdue_floor_ms", min: 0) ?? Int(config.overdueFloorMs))
             try routing.rejectUnknownKeys()
         }
         if var recovery = try top.subtable("recovery") {

@@ -107,7 +107,9 @@ enum ResultEncoding {
             let hint = wait.map { "; retry in \($0) ms" } ?? ""
             return RPCError(
                 code: RPCErrorCode.allBreakersOpen,
-                message: "every model of chain \(failure.chain) has an open breaker\(hint)", data: data
+                message: failure.route.contains { $0.reason == .rateLimitedUntil }
+                    ? "every model of chain \(failure.chain) has an open breaker or is parked by a Retry-After\(hint)"
+                    : "every model of chain \(failure.chain) has an open breaker\(hint)", data: data
             )
         }
     }

@@ -26,7 +26,8 @@ struct ReloadDiff {
             return before.apiKey?.reveal() != settings.apiKey?.reveal() || before.baseURL != settings.baseURL
                 || before.kind != settings.kind ? name : nil
         })
-        models = Self.changes(old.pool.models, new.pool.models, same: ==)
+        // A model is changed by its own table, not by its provider's (the provider is listed itself).
+        models = Self.changes(old.pool.models, new.pool.models, same: Self.sameModel)
         chains = Self.changes(old.pool.chains, new.pool.chains, same: ==)
         for (name, model) in new.pool.models {
             if rekeyed.contains(model.provider) { resetModels.insert(name) }
@@ -34,10 +35,12 @@ struct ReloadDiff {
                 resetModels.insert(name)
             }
         }
-        if old.resilience != new.resilience { settings.append("resilience") }
-        if old.cost != new.cost { settings.append("cost") }
-        if old.facade != new.facade { settings.append("facade") }
-        if old.apps != new.apps { settings.append("apps") }
+        var applied = new
+        applied.keepRestartOnlySettings(of: old)
+        if old.resilience != applied.resilience { settings.append("resilience") }
+        if old.cost != applied.cost { settings.append("cost") }
+        if old.facade != applied.facade { settings.append("facade") }
+        if old.apps != applied.apps { settings.append("apps") }
         restartRequired = Self.restartOnly(old: old, new: new)
     }
 
@@ -58,6 +61,15 @@ struct ReloadDiff {
         if old.facade.socketPath != new.facade.socketPath { keys.append("facade.socket") }
         if old.facade.listen != new.facade.listen { keys.append("facade.listen") }
         return keys
+    }
+
+    /// Equal but for what the provider contributes (a model's timeout defaults to its provider's).
+    static func sameModel(_ a: ModelConfig, _ b: ModelConfig) -> Bool {
+        var left = a
+        var right = b
+        left.timeoutMs = nil
+        right.timeoutMs = nil
+        return left == right && (a.timeoutMs == b.timeoutMs || a.provider == b.provider)
     }
 
     static func sameProvider(_ a: ProviderSettings, _ b: ProviderSettings) -> Bool {

@@ -51,11 +51,10 @@ final class Reloader: Sendable {
                 data: ["path": .string(configPath), "problems": .array(problems.map { .string($0) })]))
         }
         let previous = box.current
+        let diff = ReloadDiff(old: previous.config, new: loaded)
         var config = loaded
-        // Settings only a restart applies stay as they are; the result names them.
-        config.socketPath = previous.config.socketPath
-        config.databasePath = previous.config.databasePath
-        let diff = ReloadDiff(old: previous.config, new: config)
+        // Settings only a restart applies keep their old value; the result names them.
+        config.keepRestartOnlySettings(of: previous.config)
         let now = shared.clock.now()
         shared.breakers.reconfigure(
             policies: config.resilience.breakerOverrides, defaultPolicy: config.resilience.breaker, resetting: diff.resetModels)

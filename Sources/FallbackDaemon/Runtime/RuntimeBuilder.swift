@@ -15,6 +15,7 @@ struct RuntimeBuilder: Sendable {
         var budget = RetryBudget(maxTokens: settings.budgetTokens, tokenRatio: settings.budgetRatio)
         var recovery = RecoveryProbes(policy: settings.recovery)
         var hedgeBudget = HedgeBudget(ratio: settings.hedgeBudgetRatio)
+        var overdue = OverdueCalls(multiple: settings.overdueMultiple, floorMs: settings.overdueFloorMs)
         if let previous {
             let old = previous.config.resilience
             if old.budgetTokens == settings.budgetTokens, old.budgetRatio == settings.budgetRatio {
@@ -22,10 +23,13 @@ struct RuntimeBuilder: Sendable {
             }
             if old.recovery == settings.recovery { recovery = previous.resilience.recovery }
             if old.hedgeBudgetRatio == settings.hedgeBudgetRatio { hedgeBudget = previous.hedgeBudget }
+            if old.overdueMultiple == settings.overdueMultiple, old.overdueFloorMs == settings.overdueFloorMs {
+                overdue = previous.resilience.overdue
+            }
         }
         let resilience = Resilience(
             breakers: shared.breakers, health: shared.health, budget: budget, retry: settings.retry,
-            whenAllOpen: settings.whenAllOpen, parking: shared.parking, recovery: recovery)
+            whenAllOpen: settings.whenAllOpen, parking: shared.parking, recovery: recovery, overdue: overdue)
         let sampler = ShadowSampler(policy: config.cost.shadow, models: Array(config.pool.models.values))
         if let previous { sampler.restore(spentToday: previous.sampler.spentToday(at: clock.now()), at: clock.now()) }
         let router = Router(
