@@ -1,21 +1,24 @@
 import Synchronization
 
-/// When an attempt is overdue: far past what its model usually takes (a multiple of its p99 over
-/// the health window, never below a floor). An overdue first attempt gets the next model beside it
+/// When an attempt is overdue: far past what its model usually takes (a multiple of its median
+/// latency over the health window, never below a floor). The median, not a tail percentile: a
+/// slowdown's own slow answers would drag a p99 up within a handful of calls and hide it, while
+/// the median moves only once most calls are slow, and by then their outrun attempts have tripped
+/// the breaker. An overdue first attempt gets the next model beside it
 /// whatever the hedge budget (it is no longer a speculative hedge: the call is late), and a
 /// recovery probe slower than this does not bring its model back.
 ///
-/// The p99 is read from the health board at most once per `refreshMs` per model, so the hot path
-/// pays a dictionary lookup, not a percentile.
+/// The median is read from the health board at most once per `refreshMs` per model, so the hot
+/// path pays a dictionary lookup, not a percentile.
 public final class OverdueCalls: Sendable {
-    /// Overdue after `multiple` × the model's p99 (0 turns the rule off).
+    /// Overdue after `multiple` × the model's median latency (0 turns the rule off).
     public let multiple: Double
     /// Never before this many milliseconds.
     public let floorMs: Int64
     static let refreshMs: Int64 = 1_000
     private let cache = Mutex<[String: (at: Moment, limit: Int64?)]>([:])
 
-    public init(multiple: Double = 3, floorMs: Int64 = 1_000) {
+    public init(multiple: Double = 5, floorMs: Int64 = 1_000) {
         self.multiple = max(0, multiple)
         self.floorMs = max(0, floorMs)
     }
@@ -28,8 +31,8 @@ public final class OverdueCalls: Sendable {
             return cached.limit
         }
         let stats = health.stats(model, windowMinutes: health.policy.reorderWindowMinutes, at: now)
-        let limit: Int64? = stats.calls >= health.policy.minimumCalls && stats.p99LatencyMs > 0
-            ? max(floorMs, Int64((Double(stats.p99LatencyMs) * multiple).rounded(.up))) : nil
+        let limit: Int64? = stats.calls >= health.policy.minimumCalls && stats.p50LatencyMs > 0
+            ? max(floorMs, Int64((Double(stats.p50LatencyMs) * multiple).rounded(.up))) : nil
         cache.withLock { $0[model] = (now, limit) }
         return limit
     }

@@ -14,9 +14,9 @@ public struct ResilienceConfig: Sendable, Equatable {
     public var routing: RoutingPolicy = .default
     /// `[routing].hedge_budget_ratio`: at most this share of requests get a hedge.
     public var hedgeBudgetRatio: Double = 0.1
-    /// `[routing].overdue_multiple` × a model's p99 (at least `overdue_floor_ms`): past it an attempt is
-    /// overdue and gets the next model beside it whatever the hedge budget; 0 turns it off.
-    public var overdueMultiple: Double = 3
+    /// `[routing].overdue_multiple` × a model's median latency (at least `overdue_floor_ms`): past it an
+    /// attempt is overdue and gets the next model beside it whatever the hedge budget; 0 turns it off.
+    public var overdueMultiple: Double = 5
     public var overdueFloorMs: Int64 = 1_000
     /// `[recovery]`: probes of models that are out or demoted.
     public var recovery = RecoveryProbes.Policy()
