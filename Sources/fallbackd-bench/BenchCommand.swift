@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Alternate direct and through this many rounds, each with its own warm-up and duration-s/rounds measured, so machine noise hits both paths alike.")
     var rounds: Int = 5
 
+    @Option(help: "fallbackd's HTTP facade socket: adds a fixed-rate phase through its OpenAI endpoint.")
+    var facadeSocket: String?
+
     @Option(help: "Socket connections for the fixed-rate phase through fallbackd (round-robin).")
     var fixedConnections: Int = 4
 
@@ -128,6 +131,7 @@ struct BenchCommand: AsyncParsableCommand {
 /// The options as a Sendable value.
 struct BenchOptions: Sendable {
     var socket: String
+    var facadeSocket: String?
     var upstream: String
     var pid: Int32
     var upstreamPid: Int32?
@@ -155,6 +159,7 @@ struct BenchOptions: Sendable {
 
     init(_ command: BenchCommand) {
         socket = command.socket
+        facadeSocket = command.facadeSocket
         upstream = command.upstream
         pid = command.pid
         upstreamPid = command.upstreamPid

@@ -33,6 +33,8 @@ struct BenchResults: Sendable {
     var idleMappings: [(name: String, kib: Int)] = []
     var direct: PhaseResult?
     var through: PhaseResult?
+    /// The same rate through the HTTP facade (OpenAI endpoint on its Unix socket), when asked.
+    var facade: PhaseResult?
     /// The fixed-rate rounds before merging (direct, through).
     var rounds: [(direct: PhaseResult, through: PhaseResult)] = []
     var pingSingle: PhaseResult?
@@ -140,6 +142,7 @@ struct BenchRunner {
         // Fixed rate, direct and through, alternating when --rounds > 1.
         var directParts: [PhaseResult] = []
         var throughParts: [PhaseResult] = []
+        var facadeParts: [PhaseResult] = []
         let warmup = Int((options.rate * options.warmupS).rounded())
         let measured = max(1, Int((options.rate * options.durationS / Double(options.rounds)).rounded()))
         for round in 1...options.rounds {
@@ -164,8 +167,24 @@ struct BenchRunner {
                     await target.close()
                     return outcome
                 })
+            if let facade = options.facadeSocket {
+                log("through the HTTP facade: same rate, OpenAI endpoint on \(facade)\(tag)")
+                let url = "http+unix://" + (facade.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? facade)
+                    + "/v1/chat/completions"
+                let facadeBody = Payloads(modelID: options.modelID).facadeBody(task: "default")
+                facadeParts.append(
+                    try await measure("through the HTTP facade", key: "facade") {
+                        let target = try HTTPTarget(client: fixedClient, loop: loop, url: url, body: facadeBody, lanes: 1)
+                        return try await LoadRun(loop: loop, mode: .open(rate: options.rate, warmup: warmup, measured: measured))
+                            .run(target)
+                    })
+            }
         }
         results.direct = merge(directParts)
+        if !facadeParts.isEmpty {
+            results.facade = merge(facadeParts)
+            if let facade = results.facade { checkErrors(facade, &results) }
+        }
         results.through = merge(throughParts)
         results.rounds = Array(zip(directParts, throughParts))
         checkErrors(results.direct, &results)

@@ -43,6 +43,15 @@ struct Payloads: Sendable {
         return body.serializedBytes
     }
 
+    /// The same request to fallbackd's OpenAI endpoint: `model` names the task whose chain runs.
+    func facadeBody(task: String) -> [UInt8] {
+        let body: JSON = [
+            "model": .string(task), "messages": messages, "max_tokens": .int(Self.maxTokens),
+            "temperature": .double(Self.temperature),
+        ]
+        return body.serializedBytes
+    }
+
     /// `complete` params carrying the same messages.
     var completeParams: JSON { completeParams(task: nil) }
 

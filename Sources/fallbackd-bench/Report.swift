@@ -114,12 +114,22 @@ struct Report {
             lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             lines.append(latencyRow("direct (AHC → nginx)", direct.outcome))
             lines.append(latencyRow("through fallbackd (socket → fallbackd → nginx)", through.outcome))
+            if let facade = r.facade {
+                lines.append(latencyRow("through the HTTP facade (OpenAI endpoint → fallbackd → nginx)", facade.outcome))
+            }
             let d = direct.outcome.latency
             let t = through.outcome.latency
             lines.append(
                 "| **overhead (through − direct)** | | | **\(fmtSignedMicros(t.p50 - d.p50))** | \(fmtSignedMicros(t.p90 - d.p90)) | **\(fmtSignedMicros(t.p99 - d.p99))** | \(fmtSignedMicros(t.p999 - d.p999)) | | \(fmtSignedMicros(t.mean - d.mean)) |")
             lines.append(
                 "| ratio through / direct | | | \(ratio(t.p50, d.p50)) | \(ratio(t.p90, d.p90)) | \(ratio(t.p99, d.p99)) | \(ratio(t.p999, d.p999)) | | \(ratio(t.mean, d.mean)) |")
+            if let facade = r.facade {
+                let f = facade.outcome.latency
+                lines.append(
+                    "| **overhead (HTTP facade − direct)** | | | **\(fmtSignedMicros(f.p50 - d.p50))** | \(fmtSignedMicros(f.p90 - d.p90)) | **\(fmtSignedMicros(f.p99 - d.p99))** | \(fmtSignedMicros(f.p999 - d.p999)) | | \(fmtSignedMicros(f.mean - d.mean)) |")
+                lines.append(
+                    "| ratio HTTP facade / JSON-RPC socket | | | \(ratio(f.p50, t.p50)) | \(ratio(f.p90, t.p90)) | \(ratio(f.p99, t.p99)) | \(ratio(f.p999, t.p999)) | | \(ratio(f.mean, t.mean)) |")
+            }
             lines.append("")
             if results.rounds.count > 1 {
                 lines.append("Per round (alternating, each \(fmtSeconds(o.durationS / Double(o.rounds))) s measured):")

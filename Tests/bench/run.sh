@@ -187,7 +187,7 @@ WATERFALL_PID=$STARTED_PID
 
 # --- measure ---------------------------------------------------------------------------------
 mkdir -p bench-results
-bench_args=(--socket "$SOCKET" --upstream "http://127.0.0.1:$PORT/v1/chat/completions" --pid "$DAEMON_PID"
+bench_args=(--socket "$SOCKET" --facade-socket "$TMP/bench-http.sock" --upstream "http://127.0.0.1:$PORT/v1/chat/completions" --pid "$DAEMON_PID"
     --waterfall-socket "$TMP/waterfall.sock" --waterfall-pid "$WATERFALL_PID" --out bench-results)
 [ -n "${NGINX_WORKER:-}" ] && bench_args+=(--upstream-pid "$NGINX_WORKER")
 PERF_PHASE=${BENCH_PERF:-}
