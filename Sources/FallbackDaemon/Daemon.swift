@@ -76,19 +76,21 @@ public struct Daemon {
             let state = ResilienceState(breakers: breakers.snapshots(), health: shared.health.snapshots())
             await stateStore.save(state, nowMillis: clock.now().unixMillis)
         }
+        // A service that fails (a socket that cannot be bound) shuts the group down gracefully: the
+        // cancelling path of ServiceGroup was seen to deadlock inside AsyncAlgorithms' merge at start-up.
         // Shut down in reverse: the HTTP facade and the socket server drain requests, then shadows
         // wind down, then the call log's final flush keeps everything they recorded.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: flusher, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(
                 service: ShadowService(runner: first.shadows, graceMs: config.shutdownGraceMs, logger: logger),
-                successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: ReloadService(reloader: reloader, hangups: hangups)),
-            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+                successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: ReloadService(reloader: reloader, hangups: hangups), failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let httpSocket = shared.httpSocket {
             let facade = makeFacade(shared: shared, box: box, socket: httpSocket)
-            services.append(.init(service: facade, successTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(.init(service: facade, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -66,6 +66,11 @@ public enum ConfigLoader {
         try? top.rejectUnknownKeys()
 
         let known = models.list.map(\.name) + Array(models.failed)
+        if !chains.isEmpty {
+            for chain in cost.maxCostRatio.keys.sorted() where chains[chain] == nil {
+                problems.add(ConfigError(key: "max_cost_ratio.\(chain)", "names no chain" + Suggestion.hint(for: chain, in: chains.keys)))
+            }
+        }
         for (task, names) in chains.sorted(by: { $0.key < $1.key }) {
             for name in names where !known.contains(name) {
                 problems.add(ConfigError(
@@ -78,7 +83,7 @@ public enum ConfigLoader {
             } catch {
                 problems.add(poolError(error, knownModels: known))
             }
-            problems.collect { () throws(ConfigError) in try CostConfigParser.validate(cost, models: Set(config.pool.models.keys)) }
+            problems.collect { () throws(ConfigError) in try CostConfigParser.validate(cost, models: Set(config.pool.models.keys), problems: problems) }
         }
         if let combined = problems.combined { throw combined }
         config.providers = providers.settings
@@ -97,13 +102,22 @@ public enum ConfigLoader {
         config.maxLineBytes = try daemon.int("max_line_bytes", min: 1024) ?? DaemonConfig.defaultMaxLineBytes
         config.maxInFlight = try daemon.int("max_in_flight", min: 1) ?? DaemonConfig.defaultMaxInFlight
         config.shutdownGraceMs = Int64(try daemon.int("shutdown_grace_ms", min: 0) ?? Int(DaemonConfig.defaultShutdownGraceMs))
-        config.logLevel = try logLevel(daemon.string("log_level") ?? "info", key: daemon.key("log_level"))
-        config.socketMode = try socketMode(&daemon)
-        let formatText = try daemon.string("log_format") ?? "text"
-        guard let format = LogFormat(rawValue: formatText) else {
-            throw ConfigError(key: daemon.key("log_format"), "'\(formatText)' is not one of text, json")
+        do {
+            config.logLevel = try logLevel(daemon.string("log_level") ?? "info", key: daemon.key("log_level"))
+        } catch {
+            try daemon.report(error)
         }
-        config.logFormat = format
+        do {
+            config.socketMode = try socketMode(&daemon)
+        } catch {
+            try daemon.report(error)
+        }
+        let formatText = try daemon.string("log_format") ?? "text"
+        if let format = LogFormat(rawValue: formatText) {
+            config.logFormat = format
+        } else {
+            try daemon.report(ConfigError(key: daemon.key("log_format"), "'\(formatText)' is not one of text, json"))
+        }
         try daemon.rejectUnknownKeys()
     }
 

@@ -44,10 +44,12 @@ enum CostConfigParser {
     }
 
     /// Every model a shadow pair names must exist.
-    static func validate(_ config: CostConfig, models: Set<String>) throws(ConfigError) {
+    static func validate(_ config: CostConfig, models: Set<String>, problems: ConfigProblems) throws(ConfigError) {
+        let names = models.sorted()
         for (served, shadow) in config.shadow.pairs.sorted(by: { $0.key < $1.key }) {
-            guard models.contains(served) else { throw ConfigError(key: "shadow.pairs.\(served)", "names unknown model '\(served)'") }
-            guard models.contains(shadow) else { throw ConfigError(key: "shadow.pairs.\(served)", "names unknown model '\(shadow)'") }
+            for name in [served, shadow] where !models.contains(name) {
+                problems.add(ConfigError(key: "shadow.pairs.\(served)", "names unknown model '\(name)'" + Suggestion.hint(for: name, in: names)))
+            }
         }
     }
 }

@@ -60,6 +60,12 @@ enum ProviderConfigParser {
             &reader, envKey: "api_key_env", fileKey: "api_key_file", what: "the provider's key",
             environment: environment, warnings: &warnings, consequence: "; calls to this provider will fail with auth")
         if !hasSource, kind.requiresAPIKey {
+            // A misspelt source (`api_key_evn`) is what the operator has to fix: name it.
+            for name in reader.table.keys.sorted() where name != "api_key_env" && name != "api_key_file" {
+                if let meant = Suggestion.closest(to: name, in: ["api_key_env", "api_key_file"]) {
+                    throw ConfigError(key: reader.key(name), "unknown key (did you mean '\(meant)'?); kind \"\(kind.rawValue)\" needs a key")
+                }
+            }
             throw ConfigError(key: reader.key("api_key_env"), "kind \"\(kind.rawValue)\" needs a key: set api_key_env or api_key_file")
         }
         return key

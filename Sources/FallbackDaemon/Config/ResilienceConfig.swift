@@ -30,10 +30,11 @@ enum ResilienceConfigParser {
         if var breaker = try top.subtable("breaker") {
             config.breaker = try breakerPolicy(&breaker, base: .default)
             if let text = try breaker.string("when_all_open") {
-                guard let behavior = AllOpenBehavior(rawValue: text) else {
-                    throw ConfigError(key: breaker.key("when_all_open"), "must be \"fail_fast\" or \"try_least_recent\"")
+                if let behavior = AllOpenBehavior(rawValue: text) {
+                    config.whenAllOpen = behavior
+                } else {
+                    try breaker.report(ConfigError(key: breaker.key("when_all_open"), "must be \"fail_fast\" or \"try_least_recent\""))
                 }
-                config.whenAllOpen = behavior
             }
             try breaker.rejectUnknownKeys()
         }
@@ -85,7 +86,8 @@ enum ResilienceConfigParser {
         for chain in table.table.keys.sorted() {
             guard var options = try table.subtable(chain) else { continue }
             guard chains.contains(chain) || chain == RoutePlan.explicitChain else {
-                throw ConfigError(key: options.path, "names no chain")
+                try options.report(ConfigError(key: options.path, "names no chain" + Suggestion.hint(for: chain, in: chains)))
+                continue
             }
             let fixed = try options.int("hedge_after_ms", min: 0)
             let rule = try options.string("hedge_after")

@@ -33,7 +33,7 @@ struct TOMLReader {
 
     mutating func string(_ name: String) throws(ConfigError) -> String? {
         guard let raw = value(name) else { return nil }
-        guard let text = raw.string else { throw ConfigError(key: key(name), "must be a string") }
+        guard let text = raw.string else { return try soft(ConfigError(key: key(name), "must be a string")) }
         return text
     }
 
@@ -45,9 +45,9 @@ struct TOMLReader {
 
     mutating func int(_ name: String, min lower: Int = .min, max upper: Int = .max) throws(ConfigError) -> Int? {
         guard let raw = value(name) else { return nil }
-        guard let number = raw.int else { throw ConfigError(key: key(name), "must be an integer") }
-        guard number >= lower else { throw ConfigError(key: key(name), "must be at least \(lower)") }
-        guard number <= upper else { throw ConfigError(key: key(name), "must be at most \(upper)") }
+        guard let number = raw.int else { return try soft(ConfigError(key: key(name), "must be an integer")) }
+        guard number >= lower else { return try soft(ConfigError(key: key(name), "must be at least \(lower)")) }
+        guard number <= upper else { return try soft(ConfigError(key: key(name), "must be at most \(upper)")) }
         return number
     }
 
@@ -55,26 +55,26 @@ struct TOMLReader {
     mutating func double(_ name: String, min lower: Double = -.infinity, max upper: Double = .infinity) throws(ConfigError) -> Double? {
         guard let raw = value(name) else { return nil }
         guard let number = raw.double ?? raw.int.map(Double.init) else {
-            throw ConfigError(key: key(name), "must be a number")
+            return try soft(ConfigError(key: key(name), "must be a number"))
         }
         guard number.isFinite, number >= lower, number <= upper else {
-            throw ConfigError(key: key(name), "must be between \(lower) and \(upper)")
+            return try soft(ConfigError(key: key(name), "must be between \(lower) and \(upper)"))
         }
         return number
     }
 
     mutating func bool(_ name: String) throws(ConfigError) -> Bool? {
         guard let raw = value(name) else { return nil }
-        guard let flag = raw.bool else { throw ConfigError(key: key(name), "must be true or false") }
+        guard let flag = raw.bool else { return try soft(ConfigError(key: key(name), "must be true or false")) }
         return flag
     }
 
     mutating func stringArray(_ name: String) throws(ConfigError) -> [String]? {
         guard let raw = value(name) else { return nil }
-        guard let array = raw.array else { throw ConfigError(key: key(name), "must be an array of strings") }
+        guard let array = raw.array else { return try soft(ConfigError(key: key(name), "must be an array of strings")) }
         var out: [String] = []
         for (index, element) in array.enumerated() {
-            guard let text = element.string else { throw ConfigError(key: "\(key(name))[\(index)]", "must be a string") }
+            guard let text = element.string else { return try soft(ConfigError(key: "\(key(name))[\(index)]", "must be a string")) }
             out.append(text)
         }
         return out
@@ -82,8 +82,22 @@ struct TOMLReader {
 
     mutating func subtable(_ name: String) throws(ConfigError) -> TOMLReader? {
         guard let raw = value(name) else { return nil }
-        guard let sub = raw.table else { throw ConfigError(key: key(name), "must be a table") }
+        guard let sub = raw.table else { return try soft(ConfigError(key: key(name), "must be a table")) }
         return TOMLReader(sub, path: key(name), problems: problems, configFile: configFile)
+    }
+
+    /// A bad value: noted when problems are collected (the key then reads as absent and reading goes
+    /// on, so one run lists every problem of the table), else thrown.
+    func soft<T>(_ error: ConfigError) throws(ConfigError) -> T? {
+        guard let problems else { throw error }
+        problems.add(error)
+        return nil
+    }
+
+    /// A problem found by a caller's own check (an unknown enum name, say): noted like ``soft(_:)``.
+    func report(_ error: ConfigError) throws(ConfigError) {
+        guard let problems else { throw error }
+        problems.add(error)
     }
 
     /// Reports every key of this table that was never read, each with the known key it most

@@ -55,18 +55,18 @@ final class FacadeServer<Responder: HTTPResponder>: Service where Responder.Cont
         let mode = socketMode
         let logger = self.logger
         var applications = [
-            Application(
+            (path, Application(
                 responder: responder, server: server,
                 configuration: .init(address: .unixDomainSocket(path: path), serverName: "fallbackd", backlog: 512),
                 onServerRunning: { _ in
                     chmod(path, mode)
                     logger.info("HTTP facade listening on \(path)", metadata: ["facade.socket": "\(path)"])
                 },
-                eventLoopGroupProvider: .shared(group), logger: logger)
+                eventLoopGroupProvider: .shared(group), logger: logger))
         ]
         if let listen {
             let bound = boundTCP
-            applications.append(Application(
+            applications.append(("\(listen)", Application(
                 responder: responder, server: server,
                 configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "fallbackd", backlog: 512),
                 onServerRunning: { channel in
@@ -74,14 +74,23 @@ final class FacadeServer<Responder: HTTPResponder>: Service where Responder.Cont
                     bound.set(address)
                     logger.info("HTTP facade listening on \(address)", metadata: ["facade.listen": "\(address)"])
                 },
-                eventLoopGroupProvider: .shared(group), logger: logger))
+                eventLoopGroupProvider: .shared(group), logger: logger)))
         }
         defer { unlink(path) }
         let graceMs = self.graceMs
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                for application in applications {
-                    group.addTask { try await application.run() }
+                for (address, application) in applications {
+                    group.addTask {
+                        do {
+                            try await application.run()
+                        } catch let error as CancellationError {
+                            throw error
+                        } catch {
+                            // NIO's bind error names neither the address nor the server.
+                            throw ServerStartError(description: "the HTTP facade cannot serve on \(address): \(error)")
+                        }
+                    }
                 }
             }
         } onGracefulShutdown: {

@@ -12,12 +12,15 @@ public enum SocketPath {
         return DefaultPaths.socket(environment: environment)
     }
 
+    /// The longest socket path served: SwiftNIO refuses more than 103 bytes (macOS's `sun_path` limit)
+    /// although Linux allows 107.
+    static let maxPathBytes = 103
+
     /// Throws a start-up error naming `path` when its directory is missing or not writable, or the
     /// path is too long for a Unix socket: a clear message instead of `bind`'s raw errno.
     static func checkDirectory(of path: String, what: String) throws(ServerStartError) {
-        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
-        guard path.utf8.count < capacity else {
-            throw ServerStartError(description: "\(what) path \(path) is \(path.utf8.count) bytes; Unix sockets allow at most \(capacity - 1)")
+        guard path.utf8.count <= maxPathBytes else {
+            throw ServerStartError(description: "\(what) path \(path) is \(path.utf8.count) bytes; fallbackd's socket paths allow at most \(maxPathBytes) (use a shorter directory)")
         }
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let dir = directory.isEmpty ? "/" : directory
