@@ -3,6 +3,13 @@ import CJansson
 extension JSON {
     /// Parses one JSON text of any kind (scalars included) from bytes.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
+        if let node = JSONReader.read(bytes) { return JSON(owning: node) }
+        return try parseWithJansson(bytes)
+    }
+
+    /// jansson's own parser: the reference ``JSONReader`` is tested against, and the judge of every
+    /// text the reader is unsure of (errors keep jansson's message and position).
+    public static func parseWithJansson(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSON {
         var error = json_error_t()
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
         guard let base, let node = json_loadb(base, bytes.count, Self.decodeFlags, &error) else {

@@ -7,10 +7,17 @@ extension JSON {
     // Compact, any top-level kind, and reals printed with 15 significant digits so 0.2 stays 0.2.
     static let encodeFlags = Int(JSON_COMPACT) | Int(JSON_ENCODE_ANY) | ((15 & 0x1F) << 11)
 
-    /// Calls `body` with the compact serialization (no trailing newline).
+    /// Calls `body` with the compact serialization (no trailing newline): the text `json_dumps`
+    /// gives with ``encodeFlags``, written by ``JSONWriter``.
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var writer = JSONWriter()
+        writer.write(node)
+        return try body(writer.bytes)
+    }
+
+    /// jansson's own serializer, kept as the reference ``JSONWriter`` is tested against.
+    public func withJanssonSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         guard let text = json_dumps(node, Self.encodeFlags) else {
-            // Only fails on allocation failure or invalid nodes; an empty buffer is the safe answer.
             return try body(UnsafeRawBufferPointer(start: nil, count: 0))
         }
         defer { free(text) }

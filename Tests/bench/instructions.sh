@@ -8,6 +8,7 @@
 #   prompt    a complete whose prompt is 256 KiB: (its cost - complete's) / prompt bytes
 #   ping      the JSON-RPC floor
 # Usage: bash Tests/bench/instructions.sh [FALLBACKD_BIN] [N]   (default .build/release/fallbackd, 200)
+# INSTRUCTIONS_KEEP=DIR keeps each phase's dump as DIR/PHASE.callgrind (read it with callgrind_annotate).
 # Prints a table and writes bench-results/instructions-<time>.txt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -49,7 +50,9 @@ valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out.%p" --dump-instr=no 
     "$TMP/fallbackd" --config "$TMP/instr.toml" --socket "$TMP/instr.sock" 2> "$TMP/valgrind.log" &
 DAEMON_PID=$!
 
-python3 "$HERE/instructions_driver.py" --socket "$TMP/instr.sock" --pid "$DAEMON_PID" --n "$N" --out "$TMP/phases.txt" --dir "$TMP"
+KEEP=()
+[ -n "${INSTRUCTIONS_KEEP:-}" ] && { mkdir -p "$INSTRUCTIONS_KEEP"; KEEP=(--keep "$INSTRUCTIONS_KEEP"); }
+python3 "$HERE/instructions_driver.py" --socket "$TMP/instr.sock" --pid "$DAEMON_PID" --n "$N" --out "$TMP/phases.txt" --dir "$TMP" "${KEEP[@]}"
 mkdir -p bench-results
 OUT="bench-results/instructions-$(date -u +%Y%m%dT%H%M%SZ).txt"
 { echo "fallbackd instructions per request (callgrind, $BIN, N=$N)"; cat "$TMP/phases.txt"; } | tee "$OUT"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives Tests/bench/instructions.sh: sends each phase's requests to a daemon running under
 callgrind and reads the instruction count of each phase from callgrind_control dumps."""
-import argparse, glob, json, os, re, socket, subprocess, time
+import argparse, glob, json, os, re, shutil, socket, subprocess, time
 
 PROMPT_BYTES = 256 * 1024
 
@@ -42,8 +42,9 @@ class Unsupported(Exception):
     """A phase the daemon under test refuses (an older build without streaming, say)."""
 
 
-def instructions(pid, directory):
-    """Dumps the counters since the last zeroing and returns the instructions (Ir) they hold."""
+def instructions(pid, directory, keep=None):
+    """Dumps the counters since the last zeroing and returns the instructions (Ir) they hold; with `keep`,
+    the dump is kept at that path for callgrind_annotate."""
     pattern = os.path.join(directory, f"cg.out.{pid}.*")
     before = set(glob.glob(pattern))
     subprocess.run(["callgrind_control", "--dump", str(pid)], check=True, capture_output=True)
@@ -56,7 +57,10 @@ def instructions(pid, directory):
             m = re.search(r"^summary:\s+(\d+)", text, re.M) or re.search(r"^totals:\s+(\d+)", text, re.M)
             if m:
                 total = int(m.group(1))
-                os.remove(path)
+                if keep:
+                    shutil.move(path, keep)
+                else:
+                    os.remove(path)
         if total is not None:
             return total
         time.sleep(0.1)
@@ -74,6 +78,7 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--out", required=True)
     ap.add_argument("--dir", required=True, help="where callgrind writes its dumps")
+    ap.add_argument("--keep", help="a directory to keep each phase's dump in (PHASE.callgrind) for callgrind_annotate")
     args = ap.parse_args()
     conn = Conn(args.socket)
     plain = {"messages": [{"role": "user", "content": "Where is my order #4417? The jacket has not shipped yet."}]}
@@ -93,7 +98,8 @@ def main():
         zero(args.pid)
         for _ in range(count):
             conn.call(method, params)
-        results[name] = instructions(args.pid, args.dir) / count
+        keep = os.path.join(args.keep, f"{name}.callgrind") if args.keep else None
+        results[name] = instructions(args.pid, args.dir, keep) / count
 
     def fmt(value, unit):
         return f"{value:>12,.0f} {unit}" if value is not None else f"{'n/a':>12} {unit}"
