@@ -29,6 +29,9 @@ public enum ErrorType: String, Sendable, CaseIterable, Hashable {
     case misconfigured
     /// The output cap cut the answer before any content (all of it went to reasoning, say).
     case truncated
+    /// fallbackd's own limit, not the provider: every connection it allows to the provider was busy,
+    /// or it ran out of file descriptors. The chain moves on; the model's breaker and health are untouched.
+    case localCapacity = "local_capacity"
 
     /// Whether trying the same model again could help.
     public var isRetryable: Bool {
@@ -41,7 +44,7 @@ public enum ErrorType: String, Sendable, CaseIterable, Hashable {
     /// Whether the outcome says something about the model's health.
     public var reflectsModelHealth: Bool {
         switch self {
-        case .cancelled, .invalidRequest, .contextLength, .contentFilter, .truncated: false
+        case .cancelled, .invalidRequest, .contextLength, .contentFilter, .truncated, .localCapacity: false
         default: true
         }
     }

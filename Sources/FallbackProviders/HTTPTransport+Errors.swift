@@ -1,6 +1,9 @@
 import AsyncHTTPClient
 import FallbackCore
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension HTTPTransport {
     /// Classifies an error of an HTTP exchange. Messages name the failure, never a URL or header.
@@ -14,11 +17,17 @@ extension HTTPTransport {
             return stopped.failure
         case let error as HTTPClientError:
             return failure(forClientError: error)
+        case let error as IOError where error.errnoCode == EMFILE || error.errnoCode == ENFILE:
+            return ProviderFailure(.localCapacity, message: "fallbackd is out of file descriptors (\(clip(error.description)))")
         case let error as IOError:
             return ProviderFailure(.connection, message: "connection error: \(clip(error.description))")
         case let error as ChannelError:
             return failure(forChannelError: error)
         default:
+            let text = String(describing: error)
+            if text.contains("Too many open files") {
+                return ProviderFailure(.localCapacity, message: "fallbackd is out of file descriptors (\(clip(text)))")
+            }
             // NIOConnectionError (refused, unreachable, DNS), NIOSSLError (TLS) and the like.
             return ProviderFailure(
                 .connection, message: "connection error: \(clip(String(describing: error)))")
@@ -35,7 +44,11 @@ extension HTTPTransport {
             return ProviderFailure(.cancelled, message: "request cancelled")
         case .alreadyShutdown:
             return ProviderFailure(.cancelled, message: "HTTP client is shut down")
-        case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout, .socksHandshakeTimeout,
+        case .getConnectionFromPoolTimeout:
+            // Every connection fallbackd allows to this provider was busy: a local limit, not the
+            // provider failing (raise the provider's max_connections).
+            return ProviderFailure(.localCapacity, message: "no free connection to the provider in time (its max_connections are all busy)")
+        case .connectTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout,
             .httpProxyHandshakeTimeout:
             return ProviderFailure(.connection, message: "could not connect (\(error.shortDescription))")
         case .remoteConnectionClosed, .uncleanShutdown:

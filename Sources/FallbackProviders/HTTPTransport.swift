@@ -30,46 +30,61 @@ public struct HTTPReply: Sendable {
 /// The HTTP client fallbackd's adapters share: one `HTTPClient` per connect-timeout profile,
 /// all on one event-loop group, with keep-alive pools. Create one per daemon; call ``shutdown()``.
 public final class HTTPTransport: Sendable {
+    /// Connections per provider host when its config sets no `max_connections`: enough for a
+    /// thousand calls in flight to a provider that takes a second each.
+    public static let defaultMaxConnectionsPerHost = 1_024
+
+    /// What one `HTTPClient` is configured for.
+    struct ClientProfile: Hashable {
+        var connectTimeoutMs: Int64
+        var maxConnections: Int
+    }
+
     /// Response bodies larger than this fail the call as `bad_response`.
     public static let maxBodyBytes = 16 * 1024 * 1024
 
     private let group: any EventLoopGroup
     private let maxConnectionsPerHost: Int
     private let groupLoops: Set<ObjectIdentifier>
-    /// Clients by connect timeout; `nil` once shut down.
-    private let clients = Mutex<[Int64: HTTPClient]?>([:])
+    /// Clients by connect timeout and connection cap; `nil` once shut down.
+    private let clients = Mutex<[ClientProfile: HTTPClient]?>([:])
     private let logger: Logger
 
     /// - Parameters:
     ///   - group: the event loops every client runs on (not owned: the caller shuts it down).
     ///   - maxConnectionsPerHost: HTTP/1.1 keep-alive connections per host and client profile.
-    public init(group: any EventLoopGroup, maxConnectionsPerHost: Int = 512, logger: Logger? = nil) {
+    public init(group: any EventLoopGroup, maxConnectionsPerHost: Int = HTTPTransport.defaultMaxConnectionsPerHost, logger: Logger? = nil) {
         self.group = group
         groupLoops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         self.logger = logger ?? Logger(label: "fallbackd.http")
     }
 
-    /// The loop the caller runs on, when it belongs to our group: the request, its pooled connection
-    /// and the continuation then stay on one thread (fallbackd runs its tasks on these loops).
+    /// The loop the caller runs on, when it belongs to our group: the request's delegate and its
+    /// continuation stay on that thread (fallbackd runs its tasks on these loops).
     private func preferredEventLoop() -> HTTPClient.EventLoopPreference {
         guard let current = MultiThreadedEventLoopGroup.currentEventLoop,
             groupLoops.contains(ObjectIdentifier(current))
         else { return .indifferent }
-        return .delegateAndChannel(on: current)
+        // The delegate runs on the caller's loop; the connection may live on any loop. Asking for
+        // the channel on this loop too (`.delegateAndChannel`) makes AHC open overflow connections
+        // past `max_connections`, so the cap would not hold.
+        return .delegate(on: current)
     }
 
-    /// The client for a connect timeout, created on first use; `nil` after ``shutdown()``.
-    func client(connectTimeoutMs: Int64) -> HTTPClient? {
-        let key = max(1, connectTimeoutMs)
+    /// The client for a connect timeout and connection cap (0: the transport's default), created on
+    /// first use; `nil` after ``shutdown()``.
+    func client(connectTimeoutMs: Int64, maxConnections: Int = 0) -> HTTPClient? {
+        let key = ClientProfile(
+            connectTimeoutMs: max(1, connectTimeoutMs), maxConnections: maxConnections > 0 ? maxConnections : maxConnectionsPerHost)
         return clients.withLock { clients -> HTTPClient? in
             guard clients != nil else { return nil }
             if let existing = clients?[key] { return existing }
             var configuration = HTTPClient.Configuration(
                 redirectConfiguration: .disallow,
-                timeout: .init(connect: .milliseconds(key), read: nil),
+                timeout: .init(connect: .milliseconds(key.connectTimeoutMs), read: nil),
                 connectionPool: .init(
-                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
+                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: key.maxConnections)
             )
             // A refused or failed connect fails the waiting requests at once, so the router can fall back
             // immediately instead of AHC retrying with backoff until the connect timeout.
@@ -88,10 +103,11 @@ public final class HTTPTransport: Sendable {
     /// `deadline` (`.timeout`); cancelling the awaiting task cancels the request (`.cancelled`). Never throws.
     public func post(
         url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
-        connectTimeoutMs: Int64 = ProviderSettings.defaultConnectTimeoutMs, idleTimeoutMs: Int64? = nil
+        connectTimeoutMs: Int64 = ProviderSettings.defaultConnectTimeoutMs, maxConnections: Int = 0, idleTimeoutMs: Int64? = nil
     ) async -> Result<HTTPReply, ProviderFailure> {
         let outcome = await send(
             url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
+            maxConnections: maxConnections,
             mode: .collect, timeouts: .init(firstToken: nil, idle: idleTimeoutMs.map { .milliseconds($0) }))
         return outcome.flatMap { result in
             switch result {
@@ -107,18 +123,18 @@ public final class HTTPTransport: Sendable {
     /// fresh connection.
     func send(
         url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
-        connectTimeoutMs: Int64, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
+        connectTimeoutMs: Int64, maxConnections: Int = 0, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
     ) async -> Result<ExchangeResult, ProviderFailure> {
         let started = clock.now()
         let (outcome, sawResponse) = await sendOnce(
             url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
-            mode: mode, timeouts: timeouts)
+            maxConnections: maxConnections, mode: mode, timeouts: timeouts)
         guard case .failure(let failure) = outcome, failure.type == .connection, !sawResponse,
             failure.message == Self.closedByProvider, clock.now().millis(since: started) < Self.staleConnectionMs
         else { return outcome }
         return await sendOnce(
             url: url, headers: headers, body: body, deadline: deadline, clock: clock, connectTimeoutMs: connectTimeoutMs,
-            mode: mode, timeouts: timeouts
+            maxConnections: maxConnections, mode: mode, timeouts: timeouts
         ).0
     }
 
@@ -127,7 +143,7 @@ public final class HTTPTransport: Sendable {
 
     private func sendOnce(
         url: String, headers: HTTPHeaders, body: ByteBuffer, deadline: Moment, clock: any FallbackClock,
-        connectTimeoutMs: Int64, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
+        connectTimeoutMs: Int64, maxConnections: Int, mode: ExchangeDelegate.Mode, timeouts: ExchangeDelegate.Timeouts
     ) async -> (Result<ExchangeResult, ProviderFailure>, sawResponse: Bool) {
         if Task.isCancelled { return (.failure(ProviderFailure(.cancelled, message: "cancelled before sending")), false) }
         let remainingNanos = deadline.nanos - clock.now().nanos
@@ -140,7 +156,7 @@ public final class HTTPTransport: Sendable {
         } catch {
             return (.failure(ProviderFailure(.invalidRequest, message: "invalid provider URL")), false)
         }
-        guard let client = client(connectTimeoutMs: connectTimeoutMs) else {
+        guard let client = client(connectTimeoutMs: connectTimeoutMs, maxConnections: maxConnections) else {
             return (.failure(ProviderFailure(.cancelled, message: "HTTP transport is shut down")), false)
         }
         let nioDeadline = NIODeadline.now() + .nanoseconds(remainingNanos)

@@ -72,7 +72,8 @@ struct HTTPExchange: Sendable {
         let body = call.body.withSerializedBytes { ByteBuffer(bytes: $0) }
         let outcome = await transport.send(
             url: call.url, headers: headers, body: body, deadline: deadline, clock: clock,
-            connectTimeoutMs: settings.connectTimeoutMs, mode: .stream(decoder: decoder, receiver: receiver),
+            connectTimeoutMs: settings.connectTimeoutMs, maxConnections: settings.maxConnections,
+            mode: .stream(decoder: decoder, receiver: receiver),
             timeouts: Self.timeouts(for: request, settings: settings, streaming: true))
         let apiKey = settings.apiKey
         switch outcome {
@@ -106,7 +107,7 @@ struct HTTPExchange: Sendable {
         let body = call.body.withSerializedBytes { ByteBuffer(bytes: $0) }
         let outcome = await transport.post(
             url: call.url, headers: call.headers, body: body, deadline: deadline, clock: clock,
-            connectTimeoutMs: settings.connectTimeoutMs,
+            connectTimeoutMs: settings.connectTimeoutMs, maxConnections: settings.maxConnections,
             idleTimeoutMs: request.model.idleTimeoutMs ?? settings.idleTimeoutMs)
         switch outcome {
         case .success(let reply):

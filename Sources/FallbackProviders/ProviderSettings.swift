@@ -86,6 +86,10 @@ public struct ProviderSettings: Sendable {
     /// The longest silence inside a response body or stream once it has started.
     public var idleTimeoutMs: Int64? = ProviderSettings.defaultIdleTimeoutMs
 
+    /// Open HTTP/1.1 connections to this provider at most (per connect timeout); requests beyond wait
+    /// for one. 0: the transport's default (``HTTPTransport/defaultMaxConnectionsPerHost``).
+    public var maxConnections = 0
+
     public static let defaultConnectTimeoutMs: Int64 = 5_000
     public static let defaultTimeoutMs: Int64 = 30_000
     public static let defaultAnthropicVersion = "2023-06-01"

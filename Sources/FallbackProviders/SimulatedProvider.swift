@@ -150,7 +150,7 @@ public struct SimulatedProvider: ProviderAdapter {
             case .invalidRequest, .contextLength, .contentFilter, .misconfigured, .truncated: 400
             case .quota: 402
             case .badResponse: 200
-            case .timeout, .connection, .cancelled: nil
+            case .timeout, .connection, .cancelled, .localCapacity: nil
             }
         return ProviderFailure(
             type, httpStatus: status, message: "simulated \(type.rawValue) from \(modelID)",

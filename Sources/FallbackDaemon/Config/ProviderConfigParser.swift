@@ -30,6 +30,7 @@ enum ProviderConfigParser {
         if let firstToken = try reader.int("first_token_timeout_ms", min: 0) {
             settings.firstTokenTimeoutMs = firstToken == 0 ? nil : Int64(firstToken)
         }
+        settings.maxConnections = try reader.int("max_connections", min: 1, max: 65_536) ?? 0
         if let idle = try reader.int("idle_timeout_ms", min: 0) {
             settings.idleTimeoutMs = idle == 0 ? nil : Int64(idle)
         }

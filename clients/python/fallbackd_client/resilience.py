@@ -12,6 +12,7 @@ __all__ = ["ResilienceMethods", "ERROR_TYPES"]
 ERROR_TYPES = (
     "rate_limited", "overloaded", "server_error", "timeout", "connection", "auth", "quota", "misconfigured",
     "invalid_request", "context_length", "content_filter", "truncated", "bad_response", "cancelled",
+    "local_capacity",
 )
 """The ``error_type`` values of ``complete`` attempts (and of -32006's ``reason``), which
 ``report(outcome="error", error_type=...)`` accepts too (the daemon checks)."""
