@@ -20,6 +20,7 @@ struct ErrorTypeTests {
         (.quota, "quota", false, true),
         (.misconfigured, "misconfigured", false, true),
         (.truncated, "truncated", false, false),
+        (.localCapacity, "local_capacity", false, false),
     ]
 
     @Test("the table covers every case exactly once")
@@ -34,7 +35,7 @@ struct ErrorTypeTests {
             #expect(type.rawValue == name)
             #expect(ErrorType(rawValue: name) == type)
         }
-        let spec = "rate_limited, overloaded, server_error, timeout, connection, auth, invalid_request, context_length, content_filter, bad_response, cancelled, quota, misconfigured, truncated"
+        let spec = "rate_limited, overloaded, server_error, timeout, connection, auth, invalid_request, context_length, content_filter, bad_response, cancelled, quota, misconfigured, truncated, local_capacity"
         #expect(ErrorType.allCases.map(\.rawValue).joined(separator: ", ") == spec)
     }
 
