@@ -60,16 +60,15 @@ public final class HTTPTransport: Sendable {
         self.logger = logger ?? Logger(label: "fallbackd.http")
     }
 
-    /// The loop the caller runs on, when it belongs to our group: the request's delegate and its
-    /// continuation stay on that thread (fallbackd runs its tasks on these loops).
-    private func preferredEventLoop() -> HTTPClient.EventLoopPreference {
+    /// The loop the caller runs on, when it belongs to our group: the request, its pooled connection
+    /// and the continuation then stay on one thread (fallbackd runs its tasks on these loops). A
+    /// provider with its own `max_connections` (`capped`) keeps only the delegate there: asking AHC
+    /// for the channel on a given loop makes it open overflow connections past the pool's cap.
+    private func preferredEventLoop(capped: Bool) -> HTTPClient.EventLoopPreference {
         guard let current = MultiThreadedEventLoopGroup.currentEventLoop,
             groupLoops.contains(ObjectIdentifier(current))
         else { return .indifferent }
-        // The delegate runs on the caller's loop; the connection may live on any loop. Asking for
-        // the channel on this loop too (`.delegateAndChannel`) makes AHC open overflow connections
-        // past `max_connections`, so the cap would not hold.
-        return .delegate(on: current)
+        return capped ? .delegate(on: current) : .delegateAndChannel(on: current)
     }
 
     /// The client for a connect timeout and connection cap (0: the transport's default), created on
@@ -164,7 +163,7 @@ public final class HTTPTransport: Sendable {
         // One timer bounds the whole exchange: AHC's own `deadline:` stops applying once the response
         // head arrives (a stalled body would hang), and failing the task with our own reason in every
         // state (queued, connecting, reading) keeps the classification exact.
-        let task = client.execute(request: request, delegate: delegate, eventLoop: preferredEventLoop())
+        let task = client.execute(request: request, delegate: delegate, eventLoop: preferredEventLoop(capped: maxConnections > 0))
         delegate.started(task)
         let timer = task.eventLoop.scheduleTask(deadline: nioDeadline) { task.fail(reason: DeadlineReached()) }
         let outcome: Result<ExchangeResult, any Error>

@@ -87,7 +87,7 @@ public struct ProviderSettings: Sendable {
     public var idleTimeoutMs: Int64? = ProviderSettings.defaultIdleTimeoutMs
 
     /// Open HTTP/1.1 connections to this provider at most (per connect timeout); requests beyond wait
-    /// for one. 0: the transport's default (``HTTPTransport/defaultMaxConnectionsPerHost``).
+    /// for one. 0: no hard cap (the transport's soft default, ``HTTPTransport/defaultMaxConnectionsPerHost``).
     public var maxConnections = 0
 
     public static let defaultConnectTimeoutMs: Int64 = 5_000

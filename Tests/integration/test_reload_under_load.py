@@ -73,7 +73,7 @@ def classify(rid, reply) -> str:
         raise AssertionError(f"{rid}: route {route} is neither the old chain {OLD} nor the new one {NEW}")
     assert all(e["reason"] == "healthy" for e in res["route"]), f"{rid}: {res['route']}"
     first = route[0]
-    assert res["model_used"] == first and res["chain"] == "default", f"{rid} ({gen}): {res['model_used']}"
+    assert res["model_used"] == first and res["chain"] == "default", f"{rid} ({gen}): {res['model_used']} {res['attempts']}"
     assert [a["model"] for a in res["attempts"]] == [first], f"{rid} ({gen}): attempts {res['attempts']}"
     want = f"fake-{FLAVORS[first]} {MODEL_IDS[first]} says: req {rid}"
     assert res["content"] == want, f"{rid} ({gen}): content {res['content']!r} != {want!r}"
