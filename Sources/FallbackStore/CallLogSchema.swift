@@ -68,7 +68,15 @@ public enum CallLogSchema {
         Migration(version: 3, summary: "cost columns and shadow_results", sql: addCostColumns + createShadowResults),
         Migration(version: 4, summary: "cache and reasoning token counts", sql: addTokenDetailColumns),
         Migration(version: 5, summary: "the calling app, hedged attempts", sql: addAppColumn),
+        Migration(version: 6, summary: "drop two indexes nothing reads", sql: dropUnreadIndexes),
     ]
+
+    /// Version 6: every attempt paid an entry in each secondary index. `(task, ts_ms)` is a prefix of
+    /// `model_calls_report`'s columns, and no query seeks by `(model_name, ts_ms)`.
+    static let dropUnreadIndexes = """
+        DROP INDEX IF EXISTS model_calls_task_ts;
+        DROP INDEX IF EXISTS model_calls_model_ts;
+        """
 
     /// Version 5: who asked (the socket peer's app name), indexed by (app, time) for `cost.report`'s
     /// per-app rows and the per-app budgets restored at start; and whether an attempt was a hedge.

@@ -149,6 +149,14 @@ struct JSONReader {
         var ascii = true
         // The common case: no escape, so the text is the bytes between the quotes.
         while at < end {
+            if at + 8 <= end {
+                let word = UnsafeRawPointer(bytes + at).loadUnaligned(as: UInt64.self)
+                if !SWAR.needsEscape(word) {
+                    if SWAR.hasHigh(word) { ascii = false }
+                    at += 8
+                    continue
+                }
+            }
             let b = bytes[at]
             if b == UInt8(ascii: "\"") {
                 guard ascii || Self.validUTF8(bytes + start, at - start) else { return nil }

@@ -119,21 +119,9 @@ import Glibc
             ascii("null")
             return
         }
-        var buffer = [CChar](repeating: 0, count: 40)
-        let length = Int(withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.15g", $0) })
-        guard length > 0, length < buffer.count else { return ascii("null") }
-        var text = Array(buffer[0..<length].map { UInt8(bitPattern: $0) })
-        for index in text.indices where text[index] == UInt8(ascii: ",") { text[index] = UInt8(ascii: ".") }
-        if let e = text.firstIndex(of: UInt8(ascii: "e")) {
-            var start = e + 1
-            if start < text.count, text[start] == UInt8(ascii: "-") { start += 1 }
-            var end = start
-            while end < text.count, text[end] == UInt8(ascii: "0") || text[end] == UInt8(ascii: "+") { end += 1 }
-            text.removeSubrange(start..<end)
-        } else if !text.contains(UInt8(ascii: ".")) {
-            text.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0")])
-        }
-        text.withUnsafeBytes { raw($0.baseAddress!, $0.count) }
+        var text = RealText()
+        guard text.format(value) else { return ascii("null") }
+        withUnsafeBytes(of: &text.bytes) { raw($0.baseAddress!, text.count) }
     }
 
     /// A quoted string: runs that need no escape are copied whole.
@@ -144,6 +132,11 @@ import Glibc
         var runStart = 0
         var index = 0
         while index < length {
+            // Eight bytes at a time while none needs an escape.
+            if index + 8 <= length, !SWAR.needsEscape(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let b = bytes[index]
             if b >= 0x20, b != 0x22, b != 0x5C {
                 index += 1
@@ -174,5 +167,70 @@ import Glibc
             byte(digits[Int(b >> 4)])
             byte(digits[Int(b & 0x0F)])
         }
+    }
+}
+
+/// Word-at-a-time byte tests (the classic bit tricks): exact as booleans.
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always) static func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
+
+    @inline(__always) static func has(_ word: UInt64, _ byte: UInt8) -> Bool { hasZero(word ^ (ones &* UInt64(byte))) }
+
+    /// Some byte is below `limit` (at most 128).
+    @inline(__always) static func hasLess(_ word: UInt64, than limit: UInt8) -> Bool {
+        (word &- ones &* UInt64(limit)) & ~word & highs != 0
+    }
+
+    /// Some byte is a control character, a quote or a backslash.
+    @inline(__always) static func needsEscape(_ word: UInt64) -> Bool {
+        hasLess(word, than: 0x20) || has(word, 0x22) || has(word, 0x5C)
+    }
+
+    /// Some byte is not ASCII.
+    @inline(__always) static func hasHigh(_ word: UInt64) -> Bool { word & highs != 0 }
+}
+
+/// A real's text, formatted on the stack.
+struct RealText {
+    var bytes: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    var count = 0
+
+    mutating func format(_ value: Double) -> Bool {
+        let capacity = MemoryLayout.size(ofValue: bytes)
+        let written = withUnsafeMutableBytes(of: &bytes) { raw -> Int in
+            let chars = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            return Int(withVaList([value]) { vsnprintf(chars, capacity, "%.15g", $0) })
+        }
+        guard written > 0, written < capacity else { return false }
+        count = written
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            var exponent: Int?
+            var dot = false
+            for index in 0..<count {
+                switch raw[index] {
+                case UInt8(ascii: ","): raw[index] = UInt8(ascii: "."); dot = true  // a locale's decimal comma
+                case UInt8(ascii: "."): dot = true
+                case UInt8(ascii: "e"): exponent = index
+                default: break
+                }
+            }
+            if let e = exponent {
+                var start = e + 1
+                if start < count, raw[start] == UInt8(ascii: "-") { start += 1 }
+                var end = start
+                while end < count, raw[end] == UInt8(ascii: "0") || raw[end] == UInt8(ascii: "+") { end += 1 }
+                let tail = count - end
+                for offset in 0..<tail { raw[start + offset] = raw[end + offset] }
+                count = start + tail
+            } else if !dot, count + 2 < capacity {
+                raw[count] = UInt8(ascii: ".")
+                raw[count + 1] = UInt8(ascii: "0")
+                count += 2
+            }
+        }
+        return true
     }
 }

@@ -10,9 +10,9 @@ struct CallLogSchemaTests {
         let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
         let db = try SQLiteConnection(path: dir.path())
         #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
-        #expect(try CallLogSchema.userVersion(of: db) == 5)
-        #expect(CallLogSchema.currentVersion == 5)
-        #expect(CallLogSchema.migrations.map(\.version) == [1, 2, 3, 4, 5])
+        #expect(try CallLogSchema.userVersion(of: db) == 6)
+        #expect(CallLogSchema.currentVersion == 6)
+        #expect(CallLogSchema.migrations.map(\.version) == [1, 2, 3, 4, 5, 6])
         let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         var tableNames: [String] = []
         while try tables.step() { tableNames.append(tables.text(at: 0) ?? "") }
@@ -48,7 +48,7 @@ struct CallLogSchemaTests {
         var names: [String] = []
         while try indexes.step() { names.append(indexes.text(at: 0) ?? "") }
         #expect(names == [
-            "model_calls_app_ts", "model_calls_model_ts", "model_calls_report", "model_calls_request", "model_calls_task_ts", "model_calls_ts",
+            "model_calls_app_ts", "model_calls_report", "model_calls_request", "model_calls_ts",
         ])
         let covered = try db.prepare("SELECT name FROM pragma_index_info('model_calls_report') ORDER BY seqno")
         var coveredColumns: [String] = []
@@ -60,7 +60,7 @@ struct CallLogSchemaTests {
         #expect(try db.scalarText("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shadow_results'") == "shadow_results_ts")
         #expect(try db.scalarText("SELECT sql FROM sqlite_master WHERE name = 'model_calls'")?.contains("AUTOINCREMENT") == true)
         // synchronous=NORMAL is per connection: check the writer's own setting through a fresh apply.
-        #expect(try CallLogSchema.apply(to: db) == 5)
+        #expect(try CallLogSchema.apply(to: db) == 6)
         #expect(try db.scalarInt("PRAGMA synchronous") == 1)
         await log.close()
     }

@@ -37,10 +37,10 @@ struct SchemaMigrationTests {
         let capture = LogCapture()
         let log = try CallLog(path: dir.path(), logger: capture.logger)
         let migrated = capture.at(.info).first { $0.message == "call log schema migrated" }
-        #expect(migrated?.metadata?["store.schema_from"] == "2" && migrated?.metadata?["store.schema_to"] == "5")
+        #expect(migrated?.metadata?["store.schema_from"] == "2" && migrated?.metadata?["store.schema_to"] == "6")
 
         let db = try SQLiteConnection(path: dir.path())
-        #expect(try CallLogSchema.userVersion(of: db) == 5)
+        #expect(try CallLogSchema.userVersion(of: db) == 6)
         let info = try db.prepare("PRAGMA table_info(model_calls)")
         var columns: [String] = []
         while try info.step() { columns.append(info.text(at: 1) ?? "") }
@@ -82,7 +82,7 @@ struct SchemaMigrationTests {
         db.close()
         let log = try CallLog(path: dir.path(), logger: LogCapture().logger)
         let check = try SQLiteConnection(path: dir.path())
-        #expect(try CallLogSchema.userVersion(of: check) == 5)
+        #expect(try CallLogSchema.userVersion(of: check) == 6)
         #expect(try check.scalarInt("SELECT COUNT(*) FROM health_buckets") == 0)
         #expect(try check.scalarInt("SELECT SUM(served) FROM model_calls") == 1)
         await log.close()
