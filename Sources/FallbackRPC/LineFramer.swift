@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splits a byte stream into `\n`-terminated lines (a trailing `\r` is dropped), with a size cap.
 ///
@@ -38,7 +41,7 @@ public struct LineFramer: Sendable {
     public mutating func nextLine() throws(LineTooLong) -> ByteBuffer? {
         while var current = buffer {
             let view = current.readableBytesView
-            guard let newline = view.dropFirst(scanned).firstIndex(of: UInt8(ascii: "\n")) else {
+            guard let newline = Self.firstNewline(in: view, after: scanned) else {
                 scanned = view.count
                 // One byte of slack for the `\r` of a `\r\n` whose `\n` has not arrived yet.
                 let slack = view.last == UInt8(ascii: "\r") ? 1 : 0
@@ -66,6 +69,17 @@ public struct LineFramer: Sendable {
             if line.readableBytes > 0 { return line }
         }
         return nil
+    }
+
+    /// The index of the first `\n` in `view` past its first `skip` bytes, found with `memchr`
+    /// (a byte-at-a-time search cost 5 instructions per byte of a large prompt).
+    static func firstNewline(in view: ByteBufferView, after skip: Int) -> ByteBufferView.Index? {
+        let found = view.withUnsafeBytes { raw -> Int? in
+            guard let base = raw.baseAddress, raw.count > skip else { return nil }
+            guard let hit = memchr(base + skip, Int32(UInt8(ascii: "\n")), raw.count - skip) else { return nil }
+            return UnsafeRawPointer(hit) - base
+        }
+        return found.map { view.startIndex + $0 }
     }
 
     /// What is left when the peer closes its side: an unterminated last line, if any.

@@ -31,6 +31,38 @@ extension JSON {
     public var serialized: String { withSerializedBytes { String(decoding: $0, as: UTF8.self) } }
 }
 
+extension JSON {
+    // The marker key starts with NUL: neither jansson's parser nor ``JSONReader`` accepts such a key,
+    // so no parsed document can pose as a pre-serialized value.
+    private static let rawMarker: StaticString = "\0raw"
+
+    /// A value whose serialization is `bytes`, already JSON: the writer splices them in wherever the
+    /// value sits in a tree. For hot-path results written without a tree; read structurally, it is an
+    /// object with one marker member, so only serialize it.
+    public static func raw(_ bytes: UnsafeRawBufferPointer) -> JSON {
+        guard let object = json_object() else { return .null }
+        let text = bytes.baseAddress.map { json_stringn_nocheck($0.assumingMemoryBound(to: CChar.self), bytes.count) }
+            ?? json_stringn_nocheck("", 0)
+        if let text {
+            let marker = UnsafeRawPointer(rawMarker.utf8Start).assumingMemoryBound(to: CChar.self)
+            _ = json_object_setn_new_nocheck(object, marker, rawMarker.utf8CodeUnitCount, text)
+        }
+        return JSON(owning: object)
+    }
+
+    /// The text of a value made by ``raw(_:)``; `nil` for any other node.
+    static func rawText(of node: UnsafeMutablePointer<json_t>) -> (start: UnsafeRawPointer, count: Int)? {
+        guard json_object_size(node) == 1, let iter = json_object_iter(node),
+            json_object_iter_key_len(iter) == rawMarker.utf8CodeUnitCount,
+            let key = json_object_iter_key(iter), key.pointee == 0,
+            memcmp(key, rawMarker.utf8Start, rawMarker.utf8CodeUnitCount) == 0,
+            let value = json_object_iter_value(iter), value.pointee.type == JSON_STRING,
+            let text = json_string_value(value)
+        else { return nil }
+        return (UnsafeRawPointer(text), json_string_length(value))
+    }
+}
+
 extension JSON: CustomStringConvertible {
     public var description: String { serialized }
 }

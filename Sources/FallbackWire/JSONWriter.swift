@@ -56,6 +56,10 @@ import Glibc
     mutating func write(_ node: UnsafeMutablePointer<json_t>) {
         switch node.pointee.type {
         case JSON_OBJECT:
+            if let text = JSON.rawText(of: node) {
+                raw(text.start, text.count)
+                return
+            }
             byte(UInt8(ascii: "{"))
             var iter = json_object_iter(node)
             var first = true
@@ -92,6 +96,44 @@ import Glibc
         case JSON_FALSE: ascii("false")
         default: ascii("null")
         }
+    }
+
+    /// `"name":`, after a comma unless it is the object's first member.
+    mutating func key(_ name: StaticString, first: Bool = false) {
+        if !first { byte(UInt8(ascii: ",")) }
+        byte(UInt8(ascii: "\""))
+        raw(UnsafeRawPointer(name.utf8Start), name.utf8CodeUnitCount)
+        ascii("\":")
+    }
+
+    mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            if let base = utf8.baseAddress {
+                string(UnsafeRawPointer(base), utf8.count)
+            } else {
+                ascii("\"\"")
+            }
+        }
+    }
+
+    mutating func optional(_ text: String?) {
+        if let text { string(text) } else { ascii("null") }
+    }
+
+    mutating func optional(_ value: Int?) {
+        if let value { integer(Int64(value)) } else { ascii("null") }
+    }
+
+    mutating func optional(_ value: Double?) {
+        if let value { double(value) } else { ascii("null") }
+    }
+
+    /// A real as `JSON.double` stores it: `null` when not finite.
+    mutating func double(_ value: Double) { real(value) }
+
+    mutating func bool(_ value: Bool) {
+        if value { ascii("true") } else { ascii("false") }
     }
 
     mutating func integer(_ value: Int64) {

@@ -4,8 +4,9 @@ import FallbackStore
 
 /// Turns router results into the wire shapes docs/protocol.md promises.
 enum ResultEncoding {
+    /// The `complete` result, written straight to bytes (the same text as `Completion.json`).
     static func result(_ result: CompletionResult, clock: any FallbackClock) -> JSON {
-        completion(result, clock: clock).json
+        completion(result, clock: clock).rawJSON
     }
 
     static func completion(_ result: CompletionResult, clock: any FallbackClock) -> Completion {
