@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import FallbackCore
 import Logging
@@ -46,6 +47,20 @@ public final class HTTPTransport: Sendable {
     private let group: any EventLoopGroup
     private let maxConnectionsPerHost: Int
     private let groupLoops: Set<ObjectIdentifier>
+    /// Endpoint URLs already parsed: they come from the config (one per provider, or per model for
+    /// Gemini), and parsing one cost about 8k instructions a call.
+    private let urls = Mutex<[String: URL]>([:])
+
+    func parsedURL(_ text: String) -> URL? {
+        if let known = urls.withLock({ $0[text] }) { return known }
+        guard let url = URL(string: text) else { return nil }
+        urls.withLock { cache in
+            if cache.count >= 1_024 { cache.removeAll() }
+            cache[text] = url
+        }
+        return url
+    }
+
     /// Clients by connect timeout and connection cap; `nil` once shut down.
     private let clients = Mutex<[ClientProfile: HTTPClient]?>([:])
     private let logger: Logger
@@ -151,7 +166,8 @@ public final class HTTPTransport: Sendable {
         }
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(body))
+            guard let parsed = parsedURL(url) else { throw HTTPClientError.invalidURL }
+            request = try HTTPClient.Request(url: parsed, method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
             return (.failure(ProviderFailure(.invalidRequest, message: "invalid provider URL")), false)
         }

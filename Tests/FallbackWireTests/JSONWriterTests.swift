@@ -44,4 +44,25 @@ struct JSONWriterTests {
             #expect(value.withSerializedBytes { Array($0) } == value.withJanssonSerializedBytes { Array($0) }, "U+\(code)")
         }
     }
+
+    @Test("reals: the shortest-digits path writes what %.15g and jansson write")
+    func reals() {
+        var generator = SplitMix(seed: 0xD0B1E)
+        var values: [Double] = [
+            0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1.0 / 3.0, 2.0 / 3.0, 0.000636, 4.05e-06, -2.4e-05, 1e-9, 1e-5, 1e-4, 0.0001234,
+            123456789012345, 1234567890123456, 1e15, 1e16, 1e21, 1e300, 1e-300, 5e-324, .greatestFiniteMagnitude,
+            100, 1e14, 99999999999999.9, 0.1 + 0.2, 1.5, 12.5, 1e22, 9007199254740993,
+        ]
+        for _ in 0..<3_000 {
+            values.append(Double(bitPattern: generator.next()))
+            values.append(Double(generator.next() % 10_000_000) / 1e9)
+            values.append(Double(Int64(bitPattern: generator.next()) % 100_000) * 1e-7)
+        }
+        for value in values where value.isFinite {
+            let json = JSON.double(value)
+            let ours = json.withSerializedBytes { String(decoding: $0, as: UTF8.self) }
+            let theirs = json.withJanssonSerializedBytes { String(decoding: $0, as: UTF8.self) }
+            #expect(ours == theirs, "\(value.bitPattern)")
+        }
+    }
 }

@@ -11,6 +11,7 @@ final class DaemonMetrics: OutcomeRecorder, Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     let handlesLock = Mutex<[MetricKey: MetricHandle]>([:])
+    let bundles = Mutex(HandleBundles())
     private let scrape = Mutex(ScrapeState())
     let apps = AppLabels()
 
@@ -34,47 +35,37 @@ final class DaemonMetrics: OutcomeRecorder, Sendable {
     // MARK: Attempts (every model call, as it ends)
 
     func record(_ attempt: AttemptRecord) {
-        let outcome = attempt.success ? "success" : "error"
-        let errorType = attempt.errorType?.rawValue ?? "none"
         let app = apps.label(attempt.app)
         if attempt.shadow {
+            let outcome = attempt.success ? "success" : "error"
             counter("fallbackd_shadow_calls_total", ["model": attempt.model, "kind": attempt.chain, "outcome": outcome]).increment()
             floatCounter("fallbackd_shadow_cost_usd_total", ["model": attempt.model]).increment(by: attempt.costUSD)
             return
         }
-        counter("fallbackd_attempts_total", [
-            "model": attempt.model, "provider": attempt.provider, "outcome": outcome, "error_type": errorType,
-        ]).increment()
-        timer("gen_ai_client_operation_duration_seconds", [
-            "gen_ai_operation_name": "chat", "gen_ai_provider_name": attempt.provider,
-            "gen_ai_request_model": attempt.model, "error_type": attempt.success ? "" : errorType,
-        ]).recordMilliseconds(attempt.latencyMs)
+        let handles = attemptHandles(AttemptSeries(
+            model: attempt.model, provider: attempt.provider, chain: attempt.chain, app: app, success: attempt.success,
+            errorType: attempt.errorType))
+        handles.attempts.increment()
+        handles.duration.recordMilliseconds(attempt.latencyMs)
         if let firstToken = attempt.firstTokenMs {
             timer("fallbackd_time_to_first_token_seconds", ["model": attempt.model]).recordMilliseconds(firstToken)
         }
         if attempt.usage.inputTokens > 0 || attempt.usage.outputTokens > 0 {
-            for (type, tokens) in [("input", attempt.usage.inputTokens), ("output", attempt.usage.outputTokens)] {
-                recorder("gen_ai_client_token_usage", [
-                    "gen_ai_operation_name": "chat", "gen_ai_provider_name": attempt.provider,
-                    "gen_ai_request_model": attempt.model, "gen_ai_token_type": type,
-                ]).record(tokens)
-            }
+            handles.inputTokens.record(attempt.usage.inputTokens)
+            handles.outputTokens.record(attempt.usage.outputTokens)
         }
-        if attempt.costUSD > 0 {
-            floatCounter("fallbackd_cost_usd_total", ["task": attempt.chain, "model": attempt.model, "app": app])
-                .increment(by: attempt.costUSD)
-        }
+        if attempt.costUSD > 0 { handles.cost.increment(by: attempt.costUSD) }
     }
 
     // MARK: Requests (one per caller request, as it is answered)
 
     /// A request answered: `outcome` is `served` or the failure's kind.
     func request(chain: String, outcome: String, app: String?, latencyMs: Int64, fallback: Bool, retries: Int) {
-        let app = apps.label(app)
-        counter("fallbackd_requests_total", ["task": chain, "outcome": outcome, "app": app]).increment()
-        timer("fallbackd_request_duration_seconds", ["task": chain]).recordMilliseconds(latencyMs)
-        if fallback { counter("fallbackd_fallbacks_total", ["task": chain]).increment() }
-        if retries > 0 { counter("fallbackd_retries_total", ["task": chain]).increment(by: retries) }
+        let handles = requestHandles(RequestSeries(chain: chain, outcome: outcome, app: apps.label(app)))
+        handles.requests.increment()
+        handles.duration.recordMilliseconds(latencyMs)
+        if fallback { handles.fallbacks.increment() }
+        if retries > 0 { handles.retries.increment(by: retries) }
     }
 
     /// A breaker changed phase.
