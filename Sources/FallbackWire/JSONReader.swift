@@ -185,10 +185,24 @@ struct JSONReader {
                 }
             }
             if b < 0x20 { return nil }
-            if b >= 0x80 { ascii = false }
             if b != UInt8(ascii: "\\") {
-                scratch.append(b)
+                // A plain run up to the next quote, backslash or control byte, copied whole.
+                let run = at
+                if b >= 0x80 { ascii = false }
                 at += 1
+                while at + 8 <= end {
+                    let word = UnsafeRawPointer(bytes + at).loadUnaligned(as: UInt64.self)
+                    if SWAR.needsEscape(word) { break }
+                    if SWAR.hasHigh(word) { ascii = false }
+                    at += 8
+                }
+                while at < end {
+                    let c = bytes[at]
+                    if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { break }
+                    if c >= 0x80 { ascii = false }
+                    at += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(start: bytes + run, count: at - run))
                 continue
             }
             at += 1
