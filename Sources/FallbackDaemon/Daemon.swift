@@ -72,7 +72,9 @@ public struct Daemon {
             maxLineBytes: config.maxLineBytes, graceMs: config.shutdownGraceMs, registry: shared.connections,
             logger: logger, socketMode: mode_t(config.socketMode), onListening: onListening
         )
+        let trimmer = IdleTrimmer()
         let flusher = CallLogFlusher(callLog: callLog, interval: .milliseconds(config.flushIntervalMs), logger: logger) {
+            trimmer.tick(inFlight: shared.gate.inFlight)
             let state = ResilienceState(breakers: breakers.snapshots(), health: shared.health.snapshots())
             await stateStore.save(state, nowMillis: clock.now().unixMillis)
         }

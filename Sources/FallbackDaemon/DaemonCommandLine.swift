@@ -69,6 +69,7 @@ public enum DaemonCommandLine {
         }
         if let database { config.databasePath = database }
         raiseOpenFileLimit()
+        MemoryReturn.configure()
         if let problem = prepareDirectory(for: config.databasePath) {
             printError("fallbackd: \(problem)")
             return 1
