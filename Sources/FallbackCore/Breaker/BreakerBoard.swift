@@ -132,7 +132,8 @@ public final class BreakerBoard: Sendable {
     }
 
     /// Runs `body` on `model`'s breaker under the lock, creating the breaker on first use.
-    private func withBreaker<Result: Sendable>(_ model: String, _ body: (inout CircuitBreaker) -> Result) -> Result {
+    /// `peer` names the fleet peer whose event this applies: the transition is marked as its, so it is not announced again.
+    func withBreaker<Result: Sendable>(_ model: String, causedBy peer: String? = nil, _ body: (inout CircuitBreaker) -> Result) -> Result {
         let (result, transition) = breakers.withLock { all -> (Result, BreakerTransition?) in
             let before = all[model]?.phase ?? .closed
             if all[model] == nil { all[model] = CircuitBreaker(policy: policy(for: model)) }
@@ -140,7 +141,8 @@ public final class BreakerBoard: Sendable {
             guard onTransition != nil, let after = all[model], after.phase != before else { return (result, nil) }
             return (result, BreakerTransition(
                 model: model, from: before, to: after.phase, reason: after.phase == .open ? after.lastTripReason : nil,
-                openUntil: after.phase == .open ? after.openUntil : nil))
+                openUntil: after.phase == .open ? after.openUntil : nil, level: after.level,
+                misconfigured: after.phase == .open && after.misconfigured, peerHost: peer ?? after.peerHost))
         }
         if let transition { onTransition?(transition) }
         return result
@@ -155,4 +157,24 @@ public struct BreakerTransition: Sendable, Hashable {
     /// Why it opened (the trip reason), when it opened.
     public var reason: String?
     public var openUntil: Moment?
+    /// The breaker's growth level after the change.
+    public var level: Int = 0
+    /// Opened by an `auth` or `quota` failure.
+    public var misconfigured: Bool = false
+    /// Set when a peer of the fleet caused it (its host name): such a change is not announced again.
+    public var peerHost: String? = nil
+
+    public init(
+        model: String, from: BreakerPhase, to: BreakerPhase, reason: String? = nil, openUntil: Moment? = nil, level: Int = 0,
+        misconfigured: Bool = false, peerHost: String? = nil
+    ) {
+        self.model = model
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.openUntil = openUntil
+        self.level = level
+        self.misconfigured = misconfigured
+        self.peerHost = peerHost
+    }
 }
