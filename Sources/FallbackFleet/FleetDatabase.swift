@@ -35,7 +35,7 @@ struct FleetDatabase: Sendable {
     func run(_ what: String, _ query: PostgresQuery) async throws {
         let connection = self.connection
         let logger = self.logger
-        try await timed(what) { () async throws -> Bool in
+        _ = try await timed(what) { () async throws -> Bool in
             try await connection.query(query, logger: logger)
             return true
         }

@@ -13,6 +13,13 @@ extension FleetService {
                     host: settings.hostName, model: model, phase: status.phase.rawValue, untilUnixMillis: status.openUntil?.unixMillis,
                     openedBy: status.openedByPeer, reason: status.phase == .closed ? nil : status.lastTripReason,
                     misconfigured: status.misconfigured, updatedUnixMillis: now.unixMillis))
+                // A trip of ours the peers may have missed while we were away: announce it again
+                // (a peer already open as long ignores it).
+                if status.phase == .open, status.openedByPeer == nil, !status.misconfigured, let until = status.openUntil {
+                    try await db.notify(FleetEvent(
+                        kind: .open, host: settings.hostName, model: model, atUnixMillis: now.unixMillis,
+                        untilUnixMillis: until.unixMillis, level: status.level, reason: status.lastTripReason))
+                }
             }
         }
         let (members, rows) = try await db.fleetRows()
