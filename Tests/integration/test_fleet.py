@@ -11,6 +11,7 @@ import time
 import pytest
 
 import fbd_harness as H
+from ops_lib import fallbackctl_path, run_daemon_once
 from fbd_fleet import MSGS, TWO, ask, calls_to, mid, start_fleet, state, wait_all
 
 OPEN_MS = 1500
@@ -88,7 +89,7 @@ def test_one_probe_closes_the_breaker_everywhere(daemon_factory, fake, pg):
         assert ask(d)["model_used"] == "gpt-4o"
 
 
-def test_fleet_method_shows_every_sidecar_and_who_opened_what(daemon_factory, fake, pg):
+def test_fleet_method_shows_every_sidecar_and_who_opened_what(daemon_factory, fake, pg, fallbackd_bin):
     d1, d2, d3 = start_fleet(daemon_factory, pg, open_ms=60_000)
     fake.script(mid("gpt-4o"), [], then="server_error")
     for _ in range(3):
@@ -111,6 +112,13 @@ def test_fleet_method_shows_every_sidecar_and_who_opened_what(daemon_factory, fa
     assert all(m["last_seen_ms"] > 0 for m in f["members"])
     # the URL (and so its password) appears nowhere in replies
     assert "postgres" not in str(f) and pg.url not in str(d1.call("status"))
+    # fallbackctl fleet shows the same, for people
+    code, out, err = run_daemon_once(fallbackctl_path(fallbackd_bin), ["--socket", d1.socket, "fleet"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "connected" in lines[0] and "host-1" in lines[0], out
+    assert any("host-3" in line and "gpt-4o" in line and "host-2" in line for line in lines), out
+    assert any("host-2" in line and "gpt-4o" in line and " - " in line for line in lines), out
 
 
 def test_health_shows_the_fleet_view_beside_the_local_one(daemon_factory, fake, pg):
