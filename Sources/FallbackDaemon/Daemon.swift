@@ -59,7 +59,8 @@ public struct Daemon {
                 metrics.breakerTransition(transition)
                 Self.log(transition, logger: logger, clock: clock)
                 fleet?.observe(transition, at: clock.now())
-            })
+            },
+            onFailure: fleet.map { link in { @Sendable model, at in link.observeFailure(model, at: at) } })
         var onPark: (@Sendable (String, Moment) -> Void)?
         if let fleet {
             onPark = { model, until in fleet.observeParking(model, until: until, at: clock.now()) }

@@ -10,6 +10,8 @@ public final class FleetLink: Sendable {
         case breaker(FleetBreakerRow, notify: FleetEvent?)
         /// A Retry-After parking: upsert the model's parking row and notify.
         case parked(FleetEvent)
+        /// Notify only (a counted failure: no row changes).
+        case notify(FleetEvent)
     }
 
     public let settings: FleetSettings
@@ -34,6 +36,13 @@ public final class FleetLink: Sendable {
             untilUnixMillis: transition.openUntil?.unixMillis, openedBy: transition.peerHost, reason: transition.reason,
             misconfigured: transition.misconfigured, updatedUnixMillis: now.unixMillis)
         enqueue(.breaker(row, notify: FleetEvent(transition, host: settings.hostName, at: now)))
+    }
+
+    /// A failure of `model` was counted here while its breaker stayed closed (from `BreakerBoard`'s
+    /// failure observer). Never blocks.
+    public func observeFailure(_ model: String, at now: Moment) {
+        guard settings.publish.contains(.breaker) else { return }
+        enqueue(.notify(FleetEvent(kind: .failure, host: settings.hostName, model: model, atUnixMillis: now.unixMillis)))
     }
 
     /// A model was parked by a Retry-After here (from `ParkingBoard`'s observer). Never blocks.

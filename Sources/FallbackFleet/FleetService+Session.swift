@@ -43,7 +43,8 @@ extension FleetService {
             if changed { counters.eventsApplied += 1 }
         }
         if changed {
-            logger.info(
+            logger.log(
+                level: event.kind == .failure ? .debug : .info,
                 "fleet: applied \(event.kind.rawValue) of \(event.model) from \(event.host)",
                 metadata: ["fleet.peer": "\(event.host)", "breaker.model": "\(event.model)", "fleet.event": "\(event.kind.rawValue)"])
         }
@@ -60,6 +61,8 @@ extension FleetService {
                     if let event { try await db.notify(event) }
                 case .parked(let event):
                     try await db.upsertParking(event)
+                    try await db.notify(event)
+                case .notify(let event):
                     try await db.notify(event)
                 }
                 link.view.count { $0.eventsPublished += 1 }

@@ -119,3 +119,60 @@ struct FleetPeerBreakerTests {
         #expect(!parking.applyPeer(event, at: t0.adding(millis: 6_000)))
     }
 }
+
+@Suite("Fleet: failures counted across the fleet")
+struct FleetSharedFailureTests {
+    let t0 = BreakerFixture.t0
+
+    func failure(_ host: String = "host-b", at: Moment) -> FleetEvent {
+        FleetEvent(kind: .failure, host: host, model: "gpt-4o", atUnixMillis: at.unixMillis)
+    }
+
+    @Test("peers' failures add to the consecutive count; the threshold trips here, as this sidecar's own trip")
+    func peerFailuresTrip() {
+        let seen = Mutex<[BreakerTransition]>([])
+        let board = BreakerBoard(onTransition: { t in seen.withLock { $0.append(t) } })
+        #expect(board.applyPeer(failure(at: t0), at: t0))
+        if let permit = board.acquire("gpt-4o", at: t0).permit {
+            board.record("gpt-4o", .failure(.serverError, latencyMs: 5), permit: permit, at: t0)
+        }
+        #expect(board.status("gpt-4o", at: t0).consecutiveFailures == 2)
+        #expect(board.applyPeer(failure("host-c", at: t0), at: t0))
+        let status = board.status("gpt-4o", at: t0)
+        #expect(status.phase == .open)
+        #expect(status.openedByPeer == nil)
+        #expect(status.lastTripReason == "3 consecutive failures across the fleet")
+        #expect(seen.withLock { $0 }.map(\.peerHost) == [nil])
+        // once open, more peer failures change nothing
+        #expect(!board.applyPeer(failure(at: t0), at: t0))
+    }
+
+    @Test("a local success starts the count again; the window's rates stay local")
+    func successResets() {
+        let board = BreakerBoard()
+        board.applyPeer(failure(at: t0), at: t0)
+        board.applyPeer(failure(at: t0), at: t0)
+        let later = t0.adding(millis: 10)
+        if let permit = board.acquire("gpt-4o", at: later).permit {
+            board.record("gpt-4o", .success(latencyMs: 5), permit: permit, at: later)
+        }
+        let status = board.status("gpt-4o", at: later)
+        #expect(status.consecutiveFailures == 0)
+        #expect(status.callsInWindow == 1)
+    }
+
+    @Test("the failure observer hears counted failures that leave the breaker closed, not the tripping one")
+    func failureObserver() {
+        let heard = Mutex<[String]>([])
+        let board = BreakerBoard(onFailure: { model, _ in heard.withLock { $0.append(model) } })
+        for _ in 0..<3 {
+            if let permit = board.acquire("gpt-4o", at: t0).permit {
+                board.record("gpt-4o", .failure(.serverError, latencyMs: 5), permit: permit, at: t0)
+            }
+        }
+        board.recordExternal("claude", .failure(.timeout, latencyMs: 5), at: t0)
+        board.recordExternal("claude", .failure(.invalidRequest, latencyMs: 5), at: t0)
+        board.applyPeer(failure(at: t0), at: t0)
+        #expect(heard.withLock { $0 } == ["gpt-4o", "gpt-4o", "claude"])
+    }
+}

@@ -5,6 +5,7 @@ extension BreakerBoard {
     ///
     /// - `open`: opens here until the same wall-clock time (see ``CircuitBreaker/openByPeer(host:until:level:reason:at:)``);
     /// - `closed`: a peer's probe proved the model back: closes here;
+    /// - `failure`: a peer's counted failure adds to the consecutive count here;
     /// - `half_open`, `isolated`, `misconfigured`, `parked`: not applied to breakers. A misconfiguration is
     ///   about the peer's own key or account, and an isolation is that operator's choice; both show in the
     ///   fleet view. Parking is the `ParkingBoard`'s.
@@ -21,6 +22,9 @@ extension BreakerBoard {
             return withBreaker(event.model, causedBy: event.host) {
                 $0.closeByPeer(host: event.host, closedAtUnixMillis: event.atUnixMillis, at: now)
             }
+        case .failure:
+            // Not marked as the peer's: a trip it completes here is this sidecar's, and is announced.
+            return withBreaker(event.model) { $0.countPeerFailure(at: now) }
         case .halfOpen, .isolated, .misconfigured, .parked:
             return false
         }

@@ -16,15 +16,18 @@ public final class BreakerBoard: Sendable {
     private let policies: Mutex<Policies>
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     private let onTransition: (@Sendable (BreakerTransition) -> Void)?
+    private let onFailure: (@Sendable (String, Moment) -> Void)?
 
     /// A board whose breakers use `policies[model]` when present, else `defaultPolicy`. `onTransition`
-    /// hears every phase change (outside the lock, so it may log), in the order they happen per model.
+    /// hears every phase change (outside the lock, so it may log), in the order they happen per model;
+    /// `onFailure` hears each failure counted while closed that did not trip the breaker (a fleet shares them).
     public init(
         policies: [String: BreakerPolicy] = [:], defaultPolicy: BreakerPolicy = .default,
-        onTransition: (@Sendable (BreakerTransition) -> Void)? = nil
+        onTransition: (@Sendable (BreakerTransition) -> Void)? = nil, onFailure: (@Sendable (String, Moment) -> Void)? = nil
     ) {
         self.policies = Mutex(Policies(byModel: policies, fallback: defaultPolicy))
         self.onTransition = onTransition
+        self.onFailure = onFailure
     }
 
     /// The policy `model`'s breaker uses.
@@ -59,13 +62,17 @@ public final class BreakerBoard: Sendable {
     /// Records a finished call of `model` made under `permit`; see `CircuitBreaker.record(_:permit:at:)`.
     @discardableResult
     public func record(_ model: String, _ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
-        withBreaker(model) { $0.record(outcome, permit: permit, at: now) }
+        let (counted, closed) = withBreaker(model) { breaker in (breaker.record(outcome, permit: permit, at: now), breaker.phase == .closed) }
+        if counted, closed, !outcome.success, !permit.isProbe { onFailure?(model, now) }
+        return counted
     }
 
     /// Records an outcome seen outside fallbackd; see `CircuitBreaker.recordExternal(_:at:)`.
     @discardableResult
     public func recordExternal(_ model: String, _ outcome: CallOutcome, at now: Moment) -> Bool {
-        withBreaker(model) { $0.recordExternal(outcome, at: now) }
+        let (counted, closed) = withBreaker(model) { breaker in (breaker.recordExternal(outcome, at: now), breaker.phase == .closed) }
+        if counted, closed, !outcome.success { onFailure?(model, now) }
+        return counted
     }
 
     /// A recovery probe answered: an open breaker closes at once.

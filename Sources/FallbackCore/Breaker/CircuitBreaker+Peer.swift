@@ -21,6 +21,22 @@ extension CircuitBreaker {
         return true
     }
 
+    /// A peer's counted failure while closed: it adds to the consecutive count here (the trip rule
+    /// then counts failures across the fleet since this sidecar's last success) and trips when the rule
+    /// is met; such a trip is this sidecar's own. The window and its rates stay local.
+    @discardableResult
+    public mutating func countPeerFailure(at now: Moment) -> Bool {
+        refresh(at: now)
+        guard phase == .closed else { return false }
+        consecutiveFailures += 1
+        lastFailureAt = now
+        let rule = policy.consecutiveFailures
+        if rule > 0, consecutiveFailures >= rule {
+            trip(at: now, reason: "\(consecutiveFailures) consecutive failures across the fleet")
+        }
+        return true
+    }
+
     /// A peer's probe succeeded (or its operator reset the model): an open or half-open breaker here
     /// closes too. A local trip that came after the peer's close stands: it is newer news.
     @discardableResult

@@ -18,6 +18,9 @@ public struct FleetEvent: Sendable, Hashable {
         case isolated
         /// A Retry-After parked the model until `untilUnixMillis`.
         case parked
+        /// A counted failure while the breaker was closed: peers add it to their consecutive count, so
+        /// the fleet trips after the threshold's worth of failures wherever they happened.
+        case failure
     }
 
     public var kind: Kind
