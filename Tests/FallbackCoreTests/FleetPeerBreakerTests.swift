@@ -147,6 +147,15 @@ struct FleetSharedFailureTests {
         #expect(!board.applyPeer(failure(at: t0), at: t0))
     }
 
+    @Test("a failure that waited in an outbox longer than the freshness limit is not counted")
+    func staleFailureIgnored() {
+        let board = BreakerBoard()
+        let old = t0.adding(millis: -(FleetEvent.failureFreshnessMs + 1))
+        #expect(!board.applyPeer(failure(at: old), at: t0))
+        #expect(board.applyPeer(failure(at: t0.adding(millis: -FleetEvent.failureFreshnessMs)), at: t0))
+        #expect(board.status("gpt-4o", at: t0).consecutiveFailures == 1)
+    }
+
     @Test("a local success starts the count again; the window's rates stay local")
     func successResets() {
         let board = BreakerBoard()

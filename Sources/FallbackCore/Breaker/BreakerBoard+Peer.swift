@@ -23,6 +23,8 @@ extension BreakerBoard {
                 $0.closeByPeer(host: event.host, closedAtUnixMillis: event.atUnixMillis, at: now)
             }
         case .failure:
+            // A failure held back while the database was away says nothing about the model now.
+            guard now.unixMillis - event.atUnixMillis <= FleetEvent.failureFreshnessMs else { return false }
             // Not marked as the peer's: a trip it completes here is this sidecar's, and is announced.
             return withBreaker(event.model) { $0.countPeerFailure(at: now) }
         case .halfOpen, .isolated, .misconfigured, .parked:

@@ -65,6 +65,10 @@ public struct FleetEvent: Sendable, Hashable {
             untilUnixMillis: transition.openUntil?.unixMillis, level: transition.level, reason: transition.reason)
     }
 
+    /// A peer's `failure` older than this (wall clock, as the sender stamped it) is not counted: it sat in
+    /// an outbox while the database was away.
+    public static let failureFreshnessMs: Int64 = 5_000
+
     /// Longest reason carried; a longer one is cut so the payload stays small.
     static let maxReasonBytes = 200
 
