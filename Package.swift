@@ -88,6 +88,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .testTarget(name: "FallbackFleetTests", dependencies: ["FallbackFleet"]),
         .testTarget(name: "FallbackStoreTests", dependencies: ["FallbackStore", "FallbackCore"]),
         .testTarget(name: "FallbackClientTests", dependencies: ["FallbackClient", "FallbackRPC"]),
         .testTarget(name: "FallbackDaemonTests", dependencies: [
