@@ -8,6 +8,7 @@ never a skip: a fleet test that ran without its database proved nothing.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -56,6 +57,22 @@ class Postgres:
 
     def restart(self):
         self._script("restart")
+
+    def pids(self):
+        """The cluster's postmaster and every backend (its children)."""
+        with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
+            master = int(f.readline().strip())
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        return [master] + [int(p) for p in children]
+
+    def freeze(self):
+        """SIGSTOP the whole server: connections stay open and statements hang (a slow database)."""
+        for pid in self.pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self.pids():
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self):
         if self.owned:

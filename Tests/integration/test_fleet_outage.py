@@ -48,3 +48,30 @@ def test_postgres_killed_mid_test_then_restarted(daemon_factory, fake, pg):
     log = d1.stderr_tail(20000)
     assert "fleet database unreachable" in log and "reachable again" in log
     assert pg.url not in log and pg.dir + "&" not in log
+
+
+def test_a_frozen_postgres_never_delays_a_request(daemon_factory, fake, pg):
+    """SIGSTOP freezes the server with its connections open: statements hang instead of failing."""
+    daemons = start_fleet(daemon_factory, pg, open_ms=60_000)
+    d1, d2, d3 = daemons
+    fake.script(mid("gpt-4o"), [], then="server_error")
+    pg.freeze()
+    try:
+        # breaker transitions and failures are published into the outbox while the database hangs:
+        # the requests that cause them are answered at once, and the local breaker trips
+        for _ in range(3):
+            started = time.monotonic()
+            assert ask(d1)["model_used"] == "claude-3-5-sonnet"
+            assert time.monotonic() - started < 2, "a request waited on the database"
+        assert state(d1)["state"] == "open"
+        for d in (d2, d3):
+            started = time.monotonic()
+            ask(d)
+            assert time.monotonic() - started < 2, "a request waited on the database"
+        # statements time out (query_timeout_ms = 1 s): the daemons say they are local-only
+        assert H.wait_for(lambda: not any(connected(d) for d in daemons), timeout=20), \
+            [d.call("fleet") for d in daemons]
+    finally:
+        pg.thaw()
+    assert H.wait_for(lambda: all(connected(d) for d in daemons), timeout=30), [d.call("fleet") for d in daemons]
+    wait_all([d2, d3], lambda b: b["state"] == "open" and b.get("opened_by") == "host-1", timeout=15)
