@@ -76,9 +76,10 @@ extension FleetService {
         var lastHeartbeat: ContinuousClock.Instant?
         var lastHealth: ContinuousClock.Instant?
         let startedMs = clock.now().unixMillis
+        var refused: [String: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
             let instant = ContinuousClock.now
-            try await renewLeases(db)
+            try await renewLeases(db, refused: &refused)
             if lastHeartbeat.map({ instant - $0 >= .milliseconds(settings.heartbeatMs) }) ?? true {
                 lastHeartbeat = instant
                 try await db.heartbeat(startedMs: startedMs, nowMs: clock.now().unixMillis)
@@ -93,8 +94,10 @@ extension FleetService {
         }
     }
 
-    /// Seeks or renews the lease of every model out here; gives up those no longer out.
-    func renewLeases(_ db: FleetDatabase) async throws {
+    /// Seeks or renews the lease of every model out here; gives up those no longer out. A sidecar
+    /// refused a lease asks again only after a third of `lease_ms` (`refused` says when it was), so a
+    /// large fleet does not hammer the row while one holder keeps it.
+    func renewLeases(_ db: FleetDatabase, refused: inout [String: ContinuousClock.Instant]) async throws {
         let now = clock.now()
         let wanted = Set(ProbeLeases.wanted(breakers.statuses(at: now)))
         let held = Set(link.leases.held(at: now))
@@ -102,15 +105,19 @@ extension FleetService {
             link.leases.lost(model)
             try await db.releaseLease(model)
         }
+        refused = refused.filter { wanted.contains($0.key) }
         for model in wanted {
+            if let last = refused[model], ContinuousClock.now - last < .milliseconds(settings.leaseMs / 3) { continue }
             let asked = clock.now()
             // A lease with more than half its time left is renewed later.
             if let until = link.leases.heldUntil(model), until.millis(since: asked) > settings.leaseMs / 2 { continue }
             if try await db.takeLease(model) {
                 // Counted from before the statement, with a margin: the shared expiry is the database's.
                 link.leases.granted(model, until: asked.adding(millis: max(0, settings.leaseMs - 500)))
+                refused[model] = nil
             } else {
                 link.leases.lost(model)
+                refused[model] = ContinuousClock.now
             }
         }
     }

@@ -86,6 +86,7 @@ def propagation(binary, fake, pg, trips):
                            {"consecutive_failures": 1, "failure_rate": 0, "open_ms": OPEN_MS, "backoff_multiplier": 1.0}, recovery=False)
     conns = [Conn(d.socket) for d in daemons]
     latencies = []
+    closes = []
     try:
         for i in range(trips):
             origin = i % 3
@@ -103,16 +104,19 @@ def propagation(binary, fake, pg, trips):
             assert len(seen) == len(peers), f"trip {i} never reached every peer"
             latencies.append(max(seen.values()) - tripped_ms)
             fake.script(mid("gpt-4o"), [], then="ok")
+            # a close travels like a successful probe's: from the reset's reply to both peers closed
+            reset_at = time.monotonic()
             daemons[origin].call("breaker.reset", {"model": "gpt-4o"})
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and any(breaker(c)["state"] != "closed" for c in conns):
-                time.sleep(0.001)
+            while time.monotonic() < deadline and any(breaker(c)["state"] != "closed" for c in peers):
+                pass
             assert all(breaker(c)["state"] == "closed" for c in conns), f"trip {i} never closed everywhere"
+            closes.append((time.monotonic() - reset_at) * 1000)
     finally:
         for c in conns:
             c.close()
         stop(daemons)
-    return latencies
+    return latencies, closes
 
 
 def failed_calls(binary, fake, pg, n, fleet, seconds):
@@ -142,10 +146,11 @@ def main():
     pg = Postgres().start()
     fake = start_fake_providers()
     try:
-        lat = propagation(binary, fake, pg, args.trips)
-        lat.sort()
-        print(f"propagation over {len(lat)} trips (ms, trip to both peers open): median {statistics.median(lat):.1f}, "
-              f"p90 {lat[int(0.9 * (len(lat) - 1))]:.1f}, max {lat[-1]:.1f}, min {lat[0]:.1f}")
+        lat, closes = propagation(binary, fake, pg, args.trips)
+        for label, values in (("trip to both peers open", lat), ("reset sent to both peers closed", closes)):
+            values.sort()
+            print(f"propagation over {len(values)} trips (ms, {label}): median {statistics.median(values):.1f}, "
+                  f"p90 {values[int(0.9 * (len(values) - 1))]:.1f}, max {values[-1]:.1f}, min {values[0]:.1f}")
         for n, fleet in ((1, False), (3, False), (3, True)):
             failed, answered = failed_calls(binary, fake, pg, n, fleet, args.seconds)
             label = f"{n} daemon{'s' if n > 1 else ''}" + (" in a fleet" if fleet else (" without a fleet" if n > 1 else ""))

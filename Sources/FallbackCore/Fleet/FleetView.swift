@@ -48,13 +48,17 @@ public struct FleetBreakerRow: Sendable, Hashable {
 public struct FleetCounters: Sendable, Hashable {
     /// Whether the database is reachable now.
     public var connected = false
+    /// Outbox items written to the database (row upserts and notifications).
     public var eventsPublished = 0
     /// Events dropped because the outbox was full (the database slow or away).
     public var eventsDropped = 0
+    /// Peers' notifications heard.
     public var eventsReceived = 0
     /// Peer events that changed a breaker or a parking here.
     public var eventsApplied = 0
+    /// Sessions that ended after connecting (each is followed by a reconnect attempt).
     public var reconnects = 0
+    /// Failed sessions and connection attempts.
     public var errors = 0
     /// The last failure, already free of secrets (no URL, no password).
     public var lastError: String?
@@ -98,8 +102,11 @@ public final class FleetView: Sendable {
         state.withLock { $0.peerHealth = peers }
     }
 
+    /// Every sidecar of the fleet, as last read.
     public var members: [FleetMember] { state.withLock { $0.members } }
+    /// Every breaker row of the fleet, as last read.
     public var breakers: [FleetBreakerRow] { state.withLock { $0.breakers } }
+    /// The link's counters now.
     public var counters: FleetCounters { state.withLock { $0.counters } }
 
     /// Updates the counters in place.
