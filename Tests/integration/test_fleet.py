@@ -140,3 +140,26 @@ def test_health_shows_the_fleet_view_beside_the_local_one(daemon_factory, fake, 
     h = H.wait_for(merged, timeout=15)
     assert h, H.health_of(d1, "gpt-4o")
     assert h["calls"] == 2 and h["fleet"]["hosts"] == 3 and h["fleet"]["success_rate"] == 1.0
+
+
+def test_a_dead_lease_holder_hands_the_probe_to_another_host(daemon_factory, fake, pg):
+    daemons = start_fleet(daemon_factory, pg, open_ms=OPEN_MS)
+    fake.script(mid("gpt-4o"), [], then="server_error")
+    for _ in range(3):
+        ask(daemons[0])
+    wait_all(daemons, lambda b: b["state"] == "open")
+
+    def holders(ds):
+        return [d for d in ds if "gpt-4o" in d.call("fleet")["probe_leases"]]
+
+    first = H.wait_for(lambda: (lambda h: h if len(h) == 1 else None)(holders(daemons)), timeout=10)
+    assert first, [d.call("fleet") for d in daemons]
+    first[0].kill()  # SIGKILL: it never gives the lease back
+    survivors = [d for d in daemons if d is not first[0]]
+    # the lease lapses after lease_ms (3 s) and one survivor, only one, takes it
+    second = H.wait_for(lambda: (lambda h: h if len(h) == 1 else None)(holders(survivors)), timeout=15)
+    assert second, [d.call("fleet") for d in survivors]
+    fake.script(mid("gpt-4o"), [], then="ok")
+    # its probe (the next request it serves once half-open) closes the breaker on both survivors
+    assert H.wait_for(lambda: ask(second[0])["model_used"] == "gpt-4o", timeout=15)
+    wait_all(survivors, lambda b: b["state"] == "closed", timeout=10)
