@@ -3,16 +3,13 @@ import Logging
 import PostgresNIO
 
 extension FleetService {
-    /// One connected session: tables, resync, then publish, listen and the periodic work side by side
-    /// until one fails (the connection dropped or a statement timed out) or the task is cancelled.
+    /// One connected session: tables, then listening, resync, publishing and the periodic work side by
+    /// side until one fails (the connection dropped or a statement timed out) or the task is cancelled.
     func session(_ connection: PostgresConnection) async throws {
         let db = FleetDatabase(connection: connection, settings: settings, logger: quietLogger)
         try await db.timed("create tables") { try await FleetSchema.create(on: connection, logger: quietLogger) }
-        try await resync(db)
-        link.view.count { $0.connected = true }
-        link.leases.setActive(true)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.listen(connection) }
+            group.addTask { try await self.listen(connection, db: db) }
             group.addTask { try await self.publish(db) }
             group.addTask { try await self.tick(db) }
             defer { group.cancelAll() }
@@ -21,9 +18,13 @@ extension FleetService {
         }
     }
 
-    /// Applies every peer's event as it arrives.
-    func listen(_ connection: PostgresConnection) async throws {
+    /// Resyncs once `LISTEN` is in force (so nothing a peer sends meanwhile is missed: it waits in the
+    /// sequence), then applies every peer's event as it arrives.
+    func listen(_ connection: PostgresConnection, db: FleetDatabase) async throws {
         try await connection.listen(on: settings.channel) { notifications in
+            try await resync(db)
+            link.view.count { $0.connected = true }
+            link.leases.setActive(true)
             for try await notification in notifications {
                 guard let event = FleetEvent(payload: notification.payload) else { continue }
                 apply(event)
