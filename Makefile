@@ -37,16 +37,19 @@ demo: build
 	exit $$status
 
 # Every suite runs even when an earlier one fails; the summary names each, and any failure fails the target.
+# A private PostgreSQL (.ci/postgres.sh) serves the fleet tests; it is stopped on the way out, pass or fail.
 test: deps
 	$(SWIFT) build --build-tests
 	@failed=""; \
+	pg_env="$$(bash .ci/postgres.sh start)" && eval "$$pg_env" || failed="$$failed postgres"; \
+	trap '[ -n "$${FALLBACKD_TEST_PG_DIR:-}" ] && bash .ci/postgres.sh stop' EXIT; \
 	$(MAKE) --no-print-directory test-swift || failed="$$failed swift"; \
 	python3 -m pytest -q clients/python/tests || failed="$$failed python-client"; \
 	python3 -m pytest -q Tests/fakes || failed="$$failed fakes"; \
 	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/integration || failed="$$failed integration"; \
 	FALLBACKD_BIN=$(CURDIR)/$(FALLBACKD) python3 -m pytest -q Tests/examples || failed="$$failed examples"; \
 	if [ -n "$$failed" ]; then echo "== make test: FAILED:$$failed"; exit 1; fi; \
-	echo "== make test: swift, python-client, fakes, integration and examples suites all passed"
+	echo "== make test: swift, python-client, fakes, integration (with PostgreSQL) and examples suites all passed"
 
 test-swift:
 	$(SWIFT) test --skip-build

@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
@@ -46,8 +47,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: hotPath),
+        // Optional: only used when a config has a [fleet] section (sharing breakers through PostgreSQL).
+        .target(name: "FallbackFleet", dependencies: [
+            "FallbackCore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "FallbackDaemon", dependencies: [
-            "FallbackCore", "FallbackRPC", "FallbackProviders", "FallbackStore",
+            "FallbackCore", "FallbackRPC", "FallbackProviders", "FallbackStore", "FallbackFleet",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
@@ -84,6 +92,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .testTarget(name: "FallbackFleetTests", dependencies: ["FallbackFleet"]),
         .testTarget(name: "FallbackStoreTests", dependencies: ["FallbackStore", "FallbackCore"]),
         .testTarget(name: "FallbackClientTests", dependencies: ["FallbackClient", "FallbackRPC"]),
         .testTarget(name: "FallbackDaemonTests", dependencies: [

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what fallbackd needs to build and test, only when it is missing.
-# System: libjansson-dev, libsqlite3-dev (linked by the daemon), socat (shell client, tests).
+# System: libjansson-dev, libsqlite3-dev (linked by the daemon), socat (shell client, tests), postgresql
+# (the server the fleet tests share between daemons; .ci/postgres.sh runs a private cluster of it).
 # Python: pytest (client and integration tests), openai (the facade is tested with the official SDK,
 # unchanged), prometheus_client (its parser checks /metrics), PyYAML (the examples are checked).
 set -euo pipefail
 
 need_apt=()
-for pkg in libjansson-dev libsqlite3-dev socat sqlite3; do
+for pkg in libjansson-dev libsqlite3-dev socat sqlite3 postgresql; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 for pkg in "$@"; do

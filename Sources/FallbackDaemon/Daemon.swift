@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FallbackCore
+import FallbackFleet
 import FallbackProviders
 import FallbackRPC
 import FallbackStore
@@ -50,15 +51,24 @@ public struct Daemon {
         let transport = HTTPTransport(group: group, logger: logger)
         let metrics = DaemonMetrics()
         let settings = config.resilience
+        // With [fleet]: every local transition and parking also goes to the fleet's outbox (never waited on).
+        let fleet = config.fleet.map { FleetLink(settings: $0) }
         let breakers = BreakerBoard(
             policies: settings.breakerOverrides, defaultPolicy: settings.breaker,
             onTransition: { transition in
                 metrics.breakerTransition(transition)
                 Self.log(transition, logger: logger, clock: clock)
-            })
+                fleet?.observe(transition, at: clock.now())
+            },
+            onFailure: fleet.map { link in { @Sendable model, at in link.observeFailure(model, at: at) } })
+        var onPark: (@Sendable (String, Moment) -> Void)?
+        if let fleet {
+            onPark = { model, until in fleet.observeParking(model, until: until, at: clock.now()) }
+        }
+        let parking = ParkingBoard(onPark: onPark)
         let shared = DaemonShared(
             config: config, socketPath: socketPath, clock: clock, logger: logger, callLog: callLog, transport: transport,
-            metrics: metrics, breakers: breakers)
+            metrics: metrics, breakers: breakers, parking: parking, fleet: fleet)
         restore(shared, from: stateStore)
         let builder = RuntimeBuilder(shared: shared)
         let first = builder.build(config, previous: nil)
@@ -88,6 +98,14 @@ public struct Daemon {
                 service: ShadowService(runner: first.shadows, graceMs: config.shutdownGraceMs, logger: logger),
                 successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: ReloadService(reloader: reloader, hangups: hangups), failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let fleet {
+            // Started before the socket, stopped after it; its failures never stop the daemon.
+            let service = FleetService(
+                link: fleet, breakers: breakers, parking: parking, health: shared.health, clock: clock, logger: logger)
+            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        services += [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let httpSocket = shared.httpSocket {
@@ -142,7 +160,7 @@ extension Daemon {
                 return DaemonMetrics.Snapshot(
                     breakers: phases, inFlight: shared.gate.inFlight,
                     connections: shared.connections.count + shared.facadeConnections.count, callLog: shared.callLog.stats,
-                    nowMillis: now.unixMillis)
+                    nowMillis: now.unixMillis, fleet: shared.fleet?.view.counters)
             })
         return FacadeServer(
             socketPath: socket, listen: config.facade.listen, socketMode: mode_t(config.socketMode),

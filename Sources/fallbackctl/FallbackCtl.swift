@@ -18,7 +18,7 @@ struct FallbackCtl: ParsableCommand {
             StatusCommand.self, ModelsCommand.self, ChainsCommand.self, CompleteCommand.self,
             HealthCommand.self, BreakersCommand.self, BreakerCommand.self, RouteCommand.self, ReportCommand.self,
             CostCommand.self, ShadowCommand.self, PingCommand.self, ReadyCommand.self, ReloadCommand.self,
-            TopCommand.self, LogsCommand.self, CallCommand.self,
+            TopCommand.self, LogsCommand.self, FleetCommand.self, CallCommand.self,
         ]
     )
 

@@ -16,17 +16,25 @@ extension Output {
             .init("MODEL"), .init("CALLS", .right), .init("SUCCESS", .right), .init("AVG MS", .right),
             .init("P50", .right), .init("P95", .right), .init("P99", .right), .init("DEGRADED"), .init("BREAKER"),
             .init("UNTIL"),
-        ])
+        ] + (models.contains { $0.fleet != nil } ? [.init("FLEET")] : []))
+        let fleet = models.contains { $0.fleet != nil }
         for model in models {
             let idle = model.calls == 0
             table.append([
                 model.model, String(model.calls), idle ? "-" : percent(model.successRate),
                 idle ? "-" : decimal(model.avgLatencyMs, digits: 1), idle ? "-" : String(model.p50LatencyMs),
                 idle ? "-" : String(model.p95LatencyMs), idle ? "-" : String(model.p99LatencyMs),
-                model.degraded ? "yes" : "no", model.breaker.rawValue, until(model.breakerUntil, now: now),
-            ])
+                model.degraded ? "yes" : "no", model.breaker.rawValue + (model.breakerOpenedBy.map { " (by \($0))" } ?? ""),
+                until(model.breakerUntil, now: now),
+            ] + (fleet ? [model.fleet.map(fleetCell) ?? "-"] : []))
         }
         return table
+    }
+
+    /// The fleet-wide health cell: `12 calls, 91.7% on 3 hosts (degraded)`.
+    static func fleetCell(_ fleet: FleetHealth) -> String {
+        guard fleet.calls > 0 else { return "no calls" }
+        return "\(fleet.calls) calls, \(percent(fleet.successRate)) on \(fleet.hosts) hosts" + (fleet.degraded ? " (degraded)" : "")
     }
 
     /// `breakers`: one row per model.
@@ -37,7 +45,8 @@ extension Output {
             .init("PROBES", .right), .init("LAST TRIP"),
         ])
         for breaker in breakers {
-            let state = breaker.misconfigured ? "\(breaker.state) (misconfigured)" : breaker.state.rawValue
+            var state = breaker.misconfigured ? "\(breaker.state) (misconfigured)" : breaker.state.rawValue
+            if let peer = breaker.openedBy { state += " (by \(peer))" }
             table.append([
                 breaker.model, state, until(breaker.until, ms: breaker.untilMs, now: now),
                 String(breaker.consecutiveFailures), breaker.failureRate.map(percent) ?? "-",
@@ -58,7 +67,8 @@ extension Output {
         )
         for entry in route {
             let until = entry.until == nil && entry.untilMs == nil ? "" : until(entry.until, ms: entry.untilMs, now: now)
-            table.append([showsHeader ? String(entry.place) : "\(entry.place).", entry.model, entry.reason.rawValue, until])
+            let reason = entry.reason.rawValue + (entry.openedBy.map { " (opened by \($0))" } ?? "")
+            table.append([showsHeader ? String(entry.place) : "\(entry.place).", entry.model, reason, until])
         }
         return table
     }

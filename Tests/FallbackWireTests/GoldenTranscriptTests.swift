@@ -40,7 +40,7 @@ struct GoldenTranscriptTests {
         let methods = Set(try Self.exchanges().map(\.method))
         #expect(methods.isSuperset(of: [
             "ping", "status", "models", "chains", "complete", "health", "breakers", "breaker.reset", "breaker.isolate",
-            "route", "report", "cost.report", "shadow.report",
+            "route", "report", "cost.report", "shadow.report", "fleet",
         ]))
         let codes = Set(try Self.exchanges().compactMap { $0.error?["code"]?.intValue })
         #expect(codes.isSuperset(of: [-32602, -32001]))
@@ -94,6 +94,7 @@ struct GoldenTranscriptTests {
         case "report": return ReportReceipt(json: result).json
         case "cost.report": return try SpendReport(json: result).json
         case "shadow.report": return try ShadowReport(json: result).json
+        case "fleet": return try FleetReport(json: result).json
         default:
             Issue.record("no wire type for \(method)")
             return result

@@ -85,6 +85,7 @@ def main(binary):
                                   "latency_ms": 120, "usage": {"input_tokens": 10, "output_tokens": 0}, "http_status": 429})
     exchange("cost.report", "cost.report", {"days": 7, "weeks": 2})
     exchange("shadow.report", "shadow.report", {"days": 7})
+    exchange("fleet: without [fleet]", "fleet")
     conn.close()
     daemon.terminate()
     daemon.wait(timeout=30)

@@ -170,3 +170,19 @@ def conn(daemon):
     c = daemon.conn()
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """The fleet tests' PostgreSQL (see fbd_fleet.Postgres): a failure, never a skip, when there is none."""
+    import fbd_fleet
+
+    server = fbd_fleet.Postgres()
+    try:
+        server.start()
+    except Exception as e:  # noqa: BLE001
+        pytest.fail(f"no PostgreSQL for the fleet tests: {e}. Install the postgresql package (.ci/deps.sh does) "
+                    f"or export FALLBACKD_TEST_PG_URL and FALLBACKD_TEST_PG_DIR from `.ci/postgres.sh start`",
+                    pytrace=False)
+    yield server
+    server.stop()

@@ -16,15 +16,18 @@ public final class BreakerBoard: Sendable {
     private let policies: Mutex<Policies>
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     private let onTransition: (@Sendable (BreakerTransition) -> Void)?
+    private let onFailure: (@Sendable (String, Moment) -> Void)?
 
     /// A board whose breakers use `policies[model]` when present, else `defaultPolicy`. `onTransition`
-    /// hears every phase change (outside the lock, so it may log), in the order they happen per model.
+    /// hears every phase change (outside the lock, so it may log), in the order they happen per model;
+    /// `onFailure` hears each failure counted while closed that did not trip the breaker (a fleet shares them).
     public init(
         policies: [String: BreakerPolicy] = [:], defaultPolicy: BreakerPolicy = .default,
-        onTransition: (@Sendable (BreakerTransition) -> Void)? = nil
+        onTransition: (@Sendable (BreakerTransition) -> Void)? = nil, onFailure: (@Sendable (String, Moment) -> Void)? = nil
     ) {
         self.policies = Mutex(Policies(byModel: policies, fallback: defaultPolicy))
         self.onTransition = onTransition
+        self.onFailure = onFailure
     }
 
     /// The policy `model`'s breaker uses.
@@ -59,13 +62,17 @@ public final class BreakerBoard: Sendable {
     /// Records a finished call of `model` made under `permit`; see `CircuitBreaker.record(_:permit:at:)`.
     @discardableResult
     public func record(_ model: String, _ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
-        withBreaker(model) { $0.record(outcome, permit: permit, at: now) }
+        let (counted, closed) = withBreaker(model) { breaker in (breaker.record(outcome, permit: permit, at: now), breaker.phase == .closed) }
+        if counted, closed, !outcome.success, !permit.isProbe { onFailure?(model, now) }
+        return counted
     }
 
     /// Records an outcome seen outside fallbackd; see `CircuitBreaker.recordExternal(_:at:)`.
     @discardableResult
     public func recordExternal(_ model: String, _ outcome: CallOutcome, at now: Moment) -> Bool {
-        withBreaker(model) { $0.recordExternal(outcome, at: now) }
+        let (counted, closed) = withBreaker(model) { breaker in (breaker.recordExternal(outcome, at: now), breaker.phase == .closed) }
+        if counted, closed, !outcome.success { onFailure?(model, now) }
+        return counted
     }
 
     /// A recovery probe answered: an open breaker closes at once.
@@ -132,7 +139,8 @@ public final class BreakerBoard: Sendable {
     }
 
     /// Runs `body` on `model`'s breaker under the lock, creating the breaker on first use.
-    private func withBreaker<Result: Sendable>(_ model: String, _ body: (inout CircuitBreaker) -> Result) -> Result {
+    /// `peer` names the fleet peer whose event this applies: the transition is marked as its, so it is not announced again.
+    func withBreaker<Result: Sendable>(_ model: String, causedBy peer: String? = nil, _ body: (inout CircuitBreaker) -> Result) -> Result {
         let (result, transition) = breakers.withLock { all -> (Result, BreakerTransition?) in
             let before = all[model]?.phase ?? .closed
             if all[model] == nil { all[model] = CircuitBreaker(policy: policy(for: model)) }
@@ -140,7 +148,8 @@ public final class BreakerBoard: Sendable {
             guard onTransition != nil, let after = all[model], after.phase != before else { return (result, nil) }
             return (result, BreakerTransition(
                 model: model, from: before, to: after.phase, reason: after.phase == .open ? after.lastTripReason : nil,
-                openUntil: after.phase == .open ? after.openUntil : nil))
+                openUntil: after.phase == .open ? after.openUntil : nil, level: after.level,
+                misconfigured: after.phase == .open && after.misconfigured, peerHost: peer ?? after.peerHost))
         }
         if let transition { onTransition?(transition) }
         return result
@@ -155,4 +164,24 @@ public struct BreakerTransition: Sendable, Hashable {
     /// Why it opened (the trip reason), when it opened.
     public var reason: String?
     public var openUntil: Moment?
+    /// The breaker's growth level after the change.
+    public var level: Int = 0
+    /// Opened by an `auth` or `quota` failure.
+    public var misconfigured: Bool = false
+    /// Set when a peer of the fleet caused it (its host name): such a change is not announced again.
+    public var peerHost: String? = nil
+
+    public init(
+        model: String, from: BreakerPhase, to: BreakerPhase, reason: String? = nil, openUntil: Moment? = nil, level: Int = 0,
+        misconfigured: Bool = false, peerHost: String? = nil
+    ) {
+        self.model = model
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.openUntil = openUntil
+        self.level = level
+        self.misconfigured = misconfigured
+        self.peerHost = peerHost
+    }
 }

@@ -70,12 +70,15 @@ public struct BreakerStatus: Sendable, Hashable {
     public var lastTripReason: String?
     /// Half-open probe permits handed out and not yet recorded.
     public var probesInFlight: Int
+    /// The fleet peer (its host name) whose trip opened this breaker; `nil` when this sidecar opened it.
+    public var openedByPeer: String?
 
     public init(
         phase: BreakerPhase, openUntil: Moment? = nil, consecutiveFailures: Int = 0, failureRate: Double? = nil,
         slowRate: Double? = nil, callsInWindow: Int = 0, trips: Int = 0, level: Int = 0, misconfigured: Bool = false,
-        lastFailureAt: Moment? = nil, lastTripReason: String? = nil, probesInFlight: Int = 0
+        lastFailureAt: Moment? = nil, lastTripReason: String? = nil, probesInFlight: Int = 0, openedByPeer: String? = nil
     ) {
+        self.openedByPeer = openedByPeer
         self.phase = phase
         self.openUntil = openUntil
         self.consecutiveFailures = consecutiveFailures

@@ -30,6 +30,10 @@ public struct CircuitBreaker: Sendable {
     /// Start of the healthy period the level shrinks over; `nil` before the first close.
     var closedSince: Moment?
     var lastTripReason: String?
+    /// The fleet peer whose trip opened this breaker (kept through half-open); `nil` when it was local.
+    var peerHost: String?
+    /// When the current open period began (for ordering a peer's close against a local trip).
+    var openedAt: Moment?
     var probesInFlight = 0
     /// Closed-period calls still out, by call id, with when they started (bounded; see `maxTracked`).
     var outstanding: [UInt64: Moment] = [:]
@@ -85,7 +89,8 @@ public struct CircuitBreaker: Sendable {
             misconfigured: misconfigured,
             lastFailureAt: lastFailureAt,
             lastTripReason: lastTripReason,
-            probesInFlight: phase == .halfOpen ? probesInFlight : 0
+            probesInFlight: phase == .halfOpen ? probesInFlight : 0,
+            openedByPeer: phase == .open || phase == .halfOpen ? peerHost : nil
         )
     }
 
@@ -149,6 +154,7 @@ public struct CircuitBreaker: Sendable {
 
     /// Enters `phase`: new generation, counters of the closed period and probe slots cleared.
     mutating func transition(to newPhase: BreakerPhase) {
+        if newPhase != .halfOpen { peerHost = nil }
         phase = newPhase
         generation &+= 1
         openUntil = nil
@@ -169,6 +175,7 @@ public struct CircuitBreaker: Sendable {
     /// Opens for `durationMs` from `now`, counting a trip.
     mutating func open(for durationMs: Int64, at now: Moment, reason: String, misconfigured flagged: Bool) {
         transition(to: .open)
+        openedAt = now
         openUntil = now.adding(millis: durationMs)
         trips += 1
         lastTripReason = reason

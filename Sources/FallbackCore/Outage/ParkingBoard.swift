@@ -5,14 +5,26 @@ import Synchronization
 /// the request that heard it. Lazy: a parking that has passed is simply over when next read.
 public final class ParkingBoard: Sendable {
     private let parked = Mutex<[String: Moment]>([:])
+    private let onPark: (@Sendable (String, Moment) -> Void)?
 
-    public init() {}
+    /// `onPark` hears every parking that moves a model's end later (outside the lock), not those
+    /// applied from a fleet peer.
+    public init(onPark: (@Sendable (String, Moment) -> Void)? = nil) {
+        self.onPark = onPark
+    }
 
     /// Parks `model` until `until` (a later parking wins over an earlier one).
     public func park(_ model: String, until: Moment) {
+        if parkQuietly(model, until: until) { onPark?(model, until) }
+    }
+
+    /// Parks without telling `onPark`; whether the parking moved later.
+    @discardableResult
+    func parkQuietly(_ model: String, until: Moment) -> Bool {
         parked.withLock { parked in
-            if let current = parked[model], current >= until { return }
+            if let current = parked[model], current >= until { return false }
             parked[model] = until
+            return true
         }
     }
 

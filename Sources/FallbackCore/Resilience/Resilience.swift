@@ -20,14 +20,17 @@ public final class Resilience: RoutePlanner, Sendable {
     public let recovery: RecoveryProbes
     /// When a call is so late it gets a hedge whatever the budget, and a probe too slow to count.
     public let overdue: OverdueCalls
+    /// With a fleet: only the holder of a model's lease probes it (half-open calls and recovery probes).
+    public let probeLeases: ProbeLeases?
 
     public init(
         breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
         retry: RetryPolicy = .default, whenAllOpen: AllOpenBehavior = .failFast,
         parking: ParkingBoard = ParkingBoard(), recovery: RecoveryProbes = RecoveryProbes(),
-        overdue: OverdueCalls = OverdueCalls()
+        overdue: OverdueCalls = OverdueCalls(), probeLeases: ProbeLeases? = nil
     ) {
         self.overdue = overdue
+        self.probeLeases = probeLeases
         self.breakers = breakers
         self.health = health
         self.budget = budget
@@ -54,7 +57,9 @@ public final class Resilience: RoutePlanner, Sendable {
             case .isolated:
                 skipped.append(RouteStep(model: model, reason: .isolated))
             case .halfOpen:
+                // Half-open with every slot out, or another sidecar of the fleet holds the probe lease.
                 let busy = status.probesInFlight >= breakers.policy(for: model.name).halfOpenProbes
+                    || !(probeLeases?.mayProbe(model.name, at: now) ?? true)
                 if busy {
                     skipped.append(RouteStep(model: model, reason: .probeBusy))
                 } else {
@@ -113,6 +118,7 @@ public final class Resilience: RoutePlanner, Sendable {
         var due: [ModelConfig] = []
         for step in plan.steps where step.reason == .open || step.reason == .degraded {
             if step.reason == .open, breakers.status(step.model.name, at: now).misconfigured { continue }
+            if step.reason == .open, let leases = probeLeases, !leases.mayProbe(step.model.name, at: now) { continue }
             if recovery.begin(step.model.name, at: now) { due.append(step.model) }
         }
         return due

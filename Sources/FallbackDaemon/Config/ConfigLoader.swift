@@ -46,6 +46,11 @@ public enum ConfigLoader {
         }) {
             config.facade = facade
         }
+        if let fleet = problems.collect({ () throws(ConfigError) in
+            try FleetConfigParser.parse(&top, environment: environment, warnings: &warnings)
+        }) {
+            config.fleet = fleet
+        }
         let models = readModels(&top, providers: providersByName, failedProviders: providers.failed, resilience: &resilience, problems: problems)
         var chains: [String: [String]] = [:]
         if var chainsTable = problems.collect({ () throws(ConfigError) in try top.subtable("chains") }) ?? nil {

@@ -1,4 +1,5 @@
 import FallbackCore
+import FallbackFleet
 import FallbackProviders
 import Logging
 
@@ -24,6 +25,8 @@ public struct DaemonConfig: Sendable {
     public var socketMode: UInt32 = 0o600
     /// `[daemon] log_format`: `text` or `json`.
     public var logFormat: LogFormat = .text
+    /// `[fleet]`: sharing breakers and health with other sidecars through PostgreSQL; `nil` runs local-only.
+    public var fleet: FleetSettings?
     /// Problems that do not stop the daemon (a key variable not set): logged at start.
     public var warnings: [String]
 
@@ -57,5 +60,6 @@ extension DaemonConfig {
         facade.enabled = running.facade.enabled
         facade.socketPath = running.facade.socketPath
         facade.listen = running.facade.listen
+        fleet = running.fleet
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FallbackCore
+import FallbackFleet
 import FallbackProviders
 import FallbackRPC
 import FallbackStore
@@ -32,8 +33,9 @@ struct DaemonMethods: Sendable {
         CostMethods(databasePath: config.databasePath, callLog: shared.callLog, clock: clock).register(in: &table)
         ResilienceMethods(
             router: router, resilience: runtime.resilience, pool: config.pool, recorder: router.recorder, clock: clock,
-            requestIDs: shared.requestIDs
+            requestIDs: shared.requestIDs, fleet: shared.fleet?.view
         ).register(in: &table)
+        FleetMethod(link: shared.fleet, clock: clock).register(in: &table)
         let runner = runtime.runner
         table.register("complete", .deferred { params, context in
             let request: CompletionRequest

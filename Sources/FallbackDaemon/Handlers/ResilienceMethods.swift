@@ -1,4 +1,5 @@
 import FallbackCore
+import FallbackFleet
 import FallbackRPC
 import FallbackStore
 
@@ -10,6 +11,8 @@ struct ResilienceMethods: Sendable {
     let recorder: any OutcomeRecorder
     let clock: any FallbackClock
     let requestIDs: RequestIDGenerator
+    /// With `[fleet]`: the fleet's view, shown beside the local numbers.
+    var fleet: FleetView? = nil
 
     func register(in table: inout RPCMethodTable) {
         table.register("health", .immediate { health($0) })
@@ -38,9 +41,18 @@ struct ResilienceMethods: Sendable {
                 p50LatencyMs: Int(stats.p50LatencyMs), p95LatencyMs: Int(stats.p95LatencyMs),
                 p99LatencyMs: Int(stats.p99LatencyMs), degraded: stats.degraded,
                 breaker: BreakerState(rawValue: breaker.phase.rawValue),
-                breakerUntil: breaker.openUntil.map { TimeText.iso($0, now: now) })
+                breakerUntil: breaker.openUntil.map { TimeText.iso($0, now: now) }, breakerOpenedBy: breaker.openedByPeer,
+                fleet: fleet.map { fleetHealth(model.name, view: $0, windowMinutes: window, at: now) })
         }
         return .success(ModelHealth.result(models, windowMinutes: window))
+    }
+
+    /// `model`'s numbers over every sidecar's buckets.
+    func fleetHealth(_ model: String, view: FleetView, windowMinutes: Int, at now: Moment) -> FleetHealth {
+        let (stats, hosts) = view.fleetHealth(model, local: resilience.health, windowMinutes: windowMinutes, at: now)
+        return FleetHealth(
+            calls: stats.calls, successes: stats.successes, successRate: stats.successRate, avgLatencyMs: stats.avgLatencyMs,
+            degraded: stats.degraded, hosts: hosts)
     }
 
     func breakers() -> JSON {
@@ -55,7 +67,8 @@ struct ResilienceMethods: Sendable {
             untilMs: status.openUntil.map { Int(TimeText.unixMillis($0, now: now)) },
             consecutiveFailures: status.consecutiveFailures, failureRate: status.failureRate, slowRate: status.slowRate,
             callsInWindow: status.callsInWindow, trips: status.trips, level: status.level,
-            misconfigured: status.misconfigured, lastTripReason: status.lastTripReason, probesInFlight: status.probesInFlight)
+            misconfigured: status.misconfigured, lastTripReason: status.lastTripReason, probesInFlight: status.probesInFlight,
+            openedBy: status.openedByPeer)
     }
 
     func operate(_ params: JSON?, isolate: Bool) -> Result<JSON, RPCError> {
@@ -79,8 +92,13 @@ struct ResilienceMethods: Sendable {
             guard let name = value.stringValue, !name.isEmpty else { return .failure(.invalidParams(field: "task", "must be a non-empty string")) }
             task = name
         }
-        let plan = router.plan(task: task, at: clock.now())
-        return .success(ChainRoute(task: task, chain: plan.chain, route: ResultEncoding.routeEntries(plan.steps, clock: clock)).json)
+        let now = clock.now()
+        let plan = router.plan(task: task, at: now)
+        var entries = ResultEncoding.routeEntries(plan.steps, clock: clock)
+        for index in entries.indices where entries[index].reason == .open || entries[index].reason == .probeBusy {
+            entries[index].openedBy = resilience.breakers.status(entries[index].model, at: now).openedByPeer
+        }
+        return .success(ChainRoute(task: task, chain: plan.chain, route: entries).json)
     }
 
     func modelParam(_ params: JSON?) -> Result<ModelConfig, RPCError> {

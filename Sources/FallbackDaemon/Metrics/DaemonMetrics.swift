@@ -87,6 +87,8 @@ final class DaemonMetrics: OutcomeRecorder, Sendable {
         var connections: Int
         var callLog: CallLogStats
         var nowMillis: Int64
+        /// With `[fleet]`: the link's counters.
+        var fleet: FleetCounters? = nil
     }
 
     /// The Prometheus text exposition, after updating the gauges from `snapshot`.
@@ -112,6 +114,16 @@ final class DaemonMetrics: OutcomeRecorder, Sendable {
         }
         counter("fallbackd_call_log_flush_failures_total", [:]).increment(by: newFailures)
         counter("fallbackd_call_log_dropped_rows_total", [:]).increment(by: newDrops)
+        if let fleet = snapshot.fleet {
+            // Gauges of running totals: the link counts, the scrape reads.
+            gauge("fallbackd_fleet_connected", [:]).record(fleet.connected ? 1 : 0)
+            gauge("fallbackd_fleet_errors", [:]).record(fleet.errors)
+            gauge("fallbackd_fleet_reconnects", [:]).record(fleet.reconnects)
+            gauge("fallbackd_fleet_events_published", [:]).record(fleet.eventsPublished)
+            gauge("fallbackd_fleet_events_received", [:]).record(fleet.eventsReceived)
+            gauge("fallbackd_fleet_events_applied", [:]).record(fleet.eventsApplied)
+            gauge("fallbackd_fleet_events_dropped", [:]).record(fleet.eventsDropped)
+        }
         return registry.emitToString()
     }
 }

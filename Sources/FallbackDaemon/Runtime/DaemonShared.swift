@@ -1,4 +1,5 @@
 import FallbackCore
+import FallbackFleet
 import FallbackProviders
 import FallbackRPC
 import FallbackStore
@@ -19,6 +20,8 @@ final class DaemonShared: Sendable {
     let breakers: BreakerBoard
     let health: HealthBoard
     let parking: ParkingBoard
+    /// The fleet link when `[fleet]` is configured: its view, probe leases and outbox.
+    let fleet: FleetLink?
     /// Per-task daily budgets (`[cost.budgets]`).
     let budgets: BudgetLedger
     /// Per-app daily budgets (`[apps.NAME] daily_budget_usd`).
@@ -36,8 +39,11 @@ final class DaemonShared: Sendable {
 
     init(
         config: DaemonConfig, socketPath: String, clock: any FallbackClock, logger: Logger, callLog: CallLog,
-        transport: HTTPTransport, metrics: DaemonMetrics, breakers: BreakerBoard
+        transport: HTTPTransport, metrics: DaemonMetrics, breakers: BreakerBoard, parking: ParkingBoard = ParkingBoard(),
+        fleet: FleetLink? = nil
     ) {
+        self.parking = parking
+        self.fleet = fleet
         self.clock = clock
         self.logger = logger
         self.callLog = callLog
@@ -49,7 +55,6 @@ final class DaemonShared: Sendable {
         facadeConnections = FacadeConnections()
         requestIDs = RequestIDGenerator()
         health = HealthBoard(policy: config.resilience.health)
-        parking = ParkingBoard()
         budgets = BudgetLedger(budgets: config.cost.budgets)
         appBudgets = BudgetLedger(budgets: config.apps.budgets, key: .app)
         recorder = FanOutRecorder([callLog, budgets, appBudgets, metrics, tap])

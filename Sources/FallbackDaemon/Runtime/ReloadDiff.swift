@@ -1,4 +1,5 @@
 import FallbackCore
+import FallbackFleet
 import FallbackProviders
 import FallbackRPC
 
@@ -60,6 +61,7 @@ struct ReloadDiff {
         if old.facade.enabled != new.facade.enabled { keys.append("facade.enabled") }
         if old.facade.socketPath != new.facade.socketPath { keys.append("facade.socket") }
         if old.facade.listen != new.facade.listen { keys.append("facade.listen") }
+        if old.fleet != new.fleet { keys.append("fleet") }
         return keys
     }
 

@@ -29,7 +29,8 @@ struct RuntimeBuilder: Sendable {
         }
         let resilience = Resilience(
             breakers: shared.breakers, health: shared.health, budget: budget, retry: settings.retry,
-            whenAllOpen: settings.whenAllOpen, parking: shared.parking, recovery: recovery, overdue: overdue)
+            whenAllOpen: settings.whenAllOpen, parking: shared.parking, recovery: recovery, overdue: overdue,
+            probeLeases: shared.fleet?.leases)
         let sampler = ShadowSampler(policy: config.cost.shadow, models: Array(config.pool.models.values))
         if let previous { sampler.restore(spentToday: previous.sampler.spentToday(at: clock.now()), at: clock.now()) }
         let router = Router(

@@ -45,12 +45,16 @@ public struct BreakerInfo: Sendable, Equatable {
     public var lastTripReason: String?
     /// Half-open probes handed out and not yet answered.
     public var probesInFlight: Int
+    /// With a fleet: the peer sidecar (its host name) whose trip opened this breaker here. On the
+    /// wire as `"source": "peer", "opened_by": HOST`, both absent when the breaker is this sidecar's own.
+    public var openedBy: String?
 
     public init(
         model: String, state: BreakerState, until: String? = nil, untilMs: Int? = nil, consecutiveFailures: Int = 0,
         failureRate: Double? = nil, slowRate: Double? = nil, callsInWindow: Int = 0, trips: Int = 0, level: Int = 0,
-        misconfigured: Bool = false, lastTripReason: String? = nil, probesInFlight: Int = 0
+        misconfigured: Bool = false, lastTripReason: String? = nil, probesInFlight: Int = 0, openedBy: String? = nil
     ) {
+        self.openedBy = openedBy
         self.model = model
         self.state = state
         self.until = until
@@ -82,18 +86,24 @@ public struct BreakerInfo: Sendable, Equatable {
             level: json["level"]?.roundedInt ?? 0,
             misconfigured: json["misconfigured"]?.boolValue ?? false,
             lastTripReason: json["last_trip_reason"]?.stringValue,
-            probesInFlight: json["probes_in_flight"]?.roundedInt ?? 0
+            probesInFlight: json["probes_in_flight"]?.roundedInt ?? 0,
+            openedBy: json["opened_by"]?.stringValue
         )
     }
 
     /// The breaker object of `breakers`, `breaker.reset` and `breaker.isolate`.
     public var json: JSON {
-        [
+        var object: JSON = [
             "model": .string(model), "state": .string(state.rawValue), "until": .optional(until), "until_ms": .optional(untilMs),
             "consecutive_failures": .int(consecutiveFailures), "failure_rate": .optional(failureRate),
             "slow_rate": .optional(slowRate), "calls_in_window": .int(callsInWindow), "trips": .int(trips),
             "level": .int(level), "misconfigured": .bool(misconfigured), "last_trip_reason": .optional(lastTripReason),
             "probes_in_flight": .int(probesInFlight),
         ]
+        if let openedBy {
+            object["source"] = "peer"
+            object["opened_by"] = .string(openedBy)
+        }
+        return object
     }
 }

@@ -24,12 +24,19 @@ public struct ModelHealth: Sendable, Equatable {
     public var breaker: BreakerState
     /// While the breaker is open: when a probe may go, as ISO-8601 UTC.
     public var breakerUntil: String?
+    /// With a fleet: the peer whose trip opened the breaker here (`"breaker_source": "peer"`, `"breaker_opened_by"`).
+    public var breakerOpenedBy: String?
+    /// With a fleet: the same window over every sidecar's calls (`"fleet"`); absent without one.
+    public var fleet: FleetHealth?
 
     public init(
         model: String, provider: String = "", windowMinutes: Int = 15, calls: Int = 0, successes: Int = 0,
         successRate: Double = 1, avgLatencyMs: Double = 0, p50LatencyMs: Int = 0, p95LatencyMs: Int = 0,
-        p99LatencyMs: Int = 0, degraded: Bool = false, breaker: BreakerState = .closed, breakerUntil: String? = nil
+        p99LatencyMs: Int = 0, degraded: Bool = false, breaker: BreakerState = .closed, breakerUntil: String? = nil,
+        breakerOpenedBy: String? = nil, fleet: FleetHealth? = nil
     ) {
+        self.breakerOpenedBy = breakerOpenedBy
+        self.fleet = fleet
         self.model = model
         self.provider = provider
         self.windowMinutes = windowMinutes
@@ -48,21 +55,19 @@ public struct ModelHealth: Sendable, Equatable {
     /// Reads one entry of the `health` result's `models`; `nil` when it has no string `model`.
     public init?(json: JSON, windowMinutes: Int) {
         guard let model = json["model"]?.stringValue else { return nil }
-        self.init(
-            model: model,
-            provider: json["provider"]?.stringValue ?? "",
-            windowMinutes: windowMinutes,
-            calls: json["calls"]?.roundedInt ?? 0,
-            successes: json["successes"]?.roundedInt ?? 0,
-            successRate: json["success_rate"]?.doubleValue ?? 1,
-            avgLatencyMs: json["avg_latency_ms"]?.doubleValue ?? 0,
-            p50LatencyMs: json["p50_latency_ms"]?.roundedInt ?? 0,
-            p95LatencyMs: json["p95_latency_ms"]?.roundedInt ?? 0,
-            p99LatencyMs: json["p99_latency_ms"]?.roundedInt ?? 0,
-            degraded: json["degraded"]?.boolValue ?? false,
-            breaker: BreakerState(rawValue: json["breaker"]?.stringValue ?? ""),
-            breakerUntil: json["breaker_until"]?.stringValue
-        )
+        self.init(model: model, provider: json["provider"]?.stringValue ?? "", windowMinutes: windowMinutes)
+        calls = json["calls"]?.roundedInt ?? 0
+        successes = json["successes"]?.roundedInt ?? 0
+        successRate = json["success_rate"]?.doubleValue ?? 1
+        avgLatencyMs = json["avg_latency_ms"]?.doubleValue ?? 0
+        p50LatencyMs = json["p50_latency_ms"]?.roundedInt ?? 0
+        p95LatencyMs = json["p95_latency_ms"]?.roundedInt ?? 0
+        p99LatencyMs = json["p99_latency_ms"]?.roundedInt ?? 0
+        degraded = json["degraded"]?.boolValue ?? false
+        breaker = BreakerState(rawValue: json["breaker"]?.stringValue ?? "")
+        breakerUntil = json["breaker_until"]?.stringValue
+        breakerOpenedBy = json["breaker_opened_by"]?.stringValue
+        fleet = json["fleet"].flatMap { FleetHealth(json: $0) }
     }
 
     /// Reads a whole `health` result.
@@ -80,12 +85,18 @@ public struct ModelHealth: Sendable, Equatable {
 
     /// One entry of the `health` result's `models`.
     public var json: JSON {
-        [
+        var object: JSON = [
             "model": .string(model), "provider": .string(provider), "calls": .int(calls), "successes": .int(successes),
             "success_rate": .double(successRate), "avg_latency_ms": .double(avgLatencyMs),
             "p50_latency_ms": .int(p50LatencyMs), "p95_latency_ms": .int(p95LatencyMs), "p99_latency_ms": .int(p99LatencyMs),
             "degraded": .bool(degraded), "breaker": .string(breaker.rawValue), "breaker_until": .optional(breakerUntil),
         ]
+        if let breakerOpenedBy {
+            object["breaker_source"] = "peer"
+            object["breaker_opened_by"] = .string(breakerOpenedBy)
+        }
+        if let fleet { object["fleet"] = fleet.json }
+        return object
     }
 
     /// The whole `health` result for `models` over `windowMinutes`.

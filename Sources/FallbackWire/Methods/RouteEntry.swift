@@ -55,10 +55,15 @@ public struct RouteEntry: Sendable, Equatable {
     /// For `lacks_capability`: what the model lacks (`tools`, `vision`, `seed`...).
     public var capability: String?
 
+    /// With a fleet, for `open` and `probe_busy`: the peer sidecar whose trip opened the breaker here
+    /// (`"source": "peer", "opened_by": HOST` on the wire; absent when the trip was this sidecar's).
+    public var openedBy: String?
+
     /// Whether the daemon planned to try this model.
     public var isTried: Bool { reason.isTried }
 
-    public init(place: Int, model: String, reason: Reason, until: String? = nil, untilMs: Int? = nil, capability: String? = nil) {
+    public init(place: Int, model: String, reason: Reason, until: String? = nil, untilMs: Int? = nil, capability: String? = nil, openedBy: String? = nil) {
+        self.openedBy = openedBy
         self.place = place
         self.model = model
         self.reason = reason
@@ -75,16 +80,21 @@ public struct RouteEntry: Sendable, Equatable {
             reason: Reason(rawValue: json["reason"]?.stringValue ?? ""),
             until: json["until"]?.stringValue,
             untilMs: json["until_ms"]?.roundedInt,
-            capability: json["capability"]?.stringValue
+            capability: json["capability"]?.stringValue,
+            openedBy: json["opened_by"]?.stringValue
         )
     }
 
-    /// `{"model","place","reason"[,"until","until_ms"][,"capability"]}`.
+    /// `{"model","place","reason"[,"until","until_ms"][,"capability"][,"source","opened_by"]}`.
     public var json: JSON {
         var entry: JSON = ["model": .string(model), "place": .int(place), "reason": .string(reason.rawValue)]
         if let until { entry["until"] = .string(until) }
         if let untilMs { entry["until_ms"] = .int(untilMs) }
         if let capability { entry["capability"] = .string(capability) }
+        if let openedBy {
+            entry["source"] = "peer"
+            entry["opened_by"] = .string(openedBy)
+        }
         return entry
     }
 

@@ -21,7 +21,7 @@ _OUTCOMES = ("success", "error")
 
 
 class ResilienceMethods:
-    """``health``, ``breakers``, ``breaker.reset``, ``breaker.isolate``, ``route`` and ``report``."""
+    """``health``, ``breakers``, ``breaker.reset``, ``breaker.isolate``, ``route``, ``report`` and ``fleet``."""
 
     def call(self, method: str, params: Any = None, *, timeout: Optional[float] = None) -> Any:  # pragma: no cover
         raise NotImplementedError
@@ -58,6 +58,17 @@ class ResilienceMethods:
     def breaker_isolate(self, model: str) -> Dict[str, Any]:
         """Take ``model`` out of every chain until :meth:`breaker_reset`; returns the breaker."""
         return self.call("breaker.isolate", {"model": model})
+
+    def fleet(self, all: bool = False) -> Dict[str, Any]:
+        """The sidecars sharing breakers with this daemon through PostgreSQL (``[fleet]``).
+
+        Returns ``{"enabled": False}`` without a fleet; with one, ``{"enabled", "fleet", "host",
+        "connected", "last_error", "probe_leases", "events", "reconnects", "members": [{"host",
+        "last_seen", "last_seen_ms", "self", "breakers": [{"model", "state", "until_ms", "opened_by",
+        "reason", "misconfigured"}]}]}``. ``all=True`` lists closed breakers too. The daemon answers from
+        what it last read: the call never waits on the database.
+        """
+        return self.call("fleet", {"all": True} if all else None)
 
     def route(self, task: str = "default") -> Dict[str, Any]:
         """The order a ``complete`` for ``task`` would try models in now, skipped models last.

@@ -52,8 +52,17 @@ def resilient(server):
         "route": lambda params: {"task": params["task"], "chain": "default", "route": ROUTE},
         "report": lambda params: {"model": params["model"], "counted": True, "breaker": "closed",
                                   "cost_usd": 0.0015, "request_id": "r-9"},
+        "fleet": lambda params: {"enabled": False, "all": (params or {}).get("all", False)},
     })
     return server
+
+
+def test_fleet_sends_all_only_when_asked(client, resilient):
+    assert client.fleet() == {"enabled": False, "all": False}
+    assert client.fleet(all=True)["all"] is True
+    first, second = resilient.requests()
+    assert first["method"] == "fleet" and "params" not in first
+    assert second["params"] == {"all": True}
 
 
 def test_health_sends_window_only_when_given(client, resilient):
