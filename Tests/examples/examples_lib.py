@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import json
 import socket
 import subprocess
 import tempfile
@@ -104,6 +105,17 @@ class LiveDaemon:
                 return b"pong" in s.recv(4096)
         except OSError:
             return False
+
+    def call(self, method: str) -> dict:
+        """One JSON-RPC call without params: its result (an error reply fails the test)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.socket)
+            s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method}).encode() + b"\n")
+            reply = s.makefile("rb").readline()
+        decoded = json.loads(reply)
+        assert "result" in decoded, f"{method} failed: {decoded}"
+        return decoded["result"]
 
     def log(self) -> str:
         self._stderr.flush()

@@ -777,8 +777,13 @@ def test_reload_and_stop_signals(live_daemon, fallbackctl_bin, config):
     """What the unit, the compose file and the pod rely on: SIGHUP reloads and never exits; SIGTERM
     exits 0 within shutdown_grace_ms."""
     daemon = live_daemon(CONFIG)
+    before = daemon.call("status")["config_generation"]
     daemon.proc.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
+    # The barrier: the reload the signal asked for is in force (status counts reloads that applied).
+    deadline = time.monotonic() + 30
+    while daemon.proc.poll() is None and daemon.call("status")["config_generation"] == before:
+        assert time.monotonic() < deadline, f"SIGHUP did not reload within 30 s:\n{daemon.log()}"
+        time.sleep(0.02)
     assert daemon.proc.poll() is None, f"fallbackd exited on SIGHUP:\n{daemon.log()}"
     ping = subprocess.run([fallbackctl_bin, "--socket", daemon.socket, "ping"], capture_output=True, timeout=30,
                           env=clean_env())
