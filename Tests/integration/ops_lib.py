@@ -232,66 +232,11 @@ def key_file(directory: str, name: str, content: str, mode: int = 0o600) -> str:
 
 
 def start_high_load_fakes():
-    """A private fake provider server (Tests/fakes, same scripts and API) that can hold 1,000+ calls at once.
-
-    The shared fake waits for `hold`/`slow` steps with select(), which fails (ValueError) for file descriptors
-    >= 1024 (FD_SETSIZE) and then ends the call as if the client had gone: with ~1,000 connections open, the
-    newest held calls were closed under the daemon ("connection closed by the provider"). This server swaps
-    in a poll()-based wait with the same outcomes, and a listen backlog large enough for the burst.
-    """
-    import select
-    import socket
-    import threading
-
+    """A private fake provider server (Tests/fakes, same scripts and API) for a test that holds 1,000+ calls at
+    once: the shared fake waits with poll() and listens with a backlog of 4096, so it is the plain one."""
     from fakes_control import FakeProviders
-    from fakes_server import Handler, _Server
-    from fakes_state import FakeState
 
-    class PollHandler(Handler):
-        def _wait_client_gone(self, limit_s: float, released=None) -> str:
-            conn = self.connection
-            end = time.monotonic() + limit_s
-            poller = select.poll()
-            poller.register(conn, select.POLLIN | select.POLLHUP | select.POLLERR)
-            while True:
-                if self.state.stop_event.is_set():
-                    return "stopped"
-                if released is not None and released():
-                    return "released"
-                rem = end - time.monotonic()
-                if rem <= 0:
-                    return "timeout"
-                try:
-                    events = poller.poll(max(1, int(min(0.05, rem) * 1000)))
-                except OSError:
-                    return "client_closed"
-                if events:
-                    try:
-                        data = conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-                    except (BlockingIOError, InterruptedError, socket.timeout):
-                        continue
-                    except OSError:
-                        return "client_closed"
-                    if not data:
-                        return "client_closed"
-                    time.sleep(min(0.05, max(0.0, rem)))
-
-    class BigServer(_Server):
-        request_queue_size = 4096
-
-    class HighLoadFakes(FakeProviders):
-        def __init__(self, host="127.0.0.1"):
-            self._state = FakeState()
-            handler = type("BoundPollHandler", (PollHandler,), {"state": self._state, "verbose": False})
-            self._server = BigServer((host, 0), handler)
-            self.host = host
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name="fake-providers-high-load", daemon=True)
-            self._thread.start()
-            self._stopped = False
-
-    return HighLoadFakes()
+    return FakeProviders()
 
 
 def point_providers_at(fake_from, fake_to):
