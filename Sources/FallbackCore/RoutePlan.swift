@@ -6,6 +6,9 @@ public enum RouteReason: String, Sendable, Hashable {
     case healthy
     /// Success rate below the threshold: moved to the end of the chain (the seed's rule).
     case degraded
+    /// Several of its calls are late and none answered since: tried after the models answering in
+    /// time until one of its calls answers (or the late ones end).
+    case lagging
     /// Breaker half-open: this request may carry a probe.
     case halfOpenProbe = "half_open_probe"
     /// Breaker open: skipped until `until`.
@@ -31,7 +34,7 @@ public enum RouteReason: String, Sendable, Hashable {
     /// Whether the router will try a model planned with this reason.
     public var isTried: Bool {
         switch self {
-        case .configured, .healthy, .degraded, .halfOpenProbe, .panicProbe: true
+        case .configured, .healthy, .degraded, .lagging, .halfOpenProbe, .panicProbe: true
         case .open, .isolated, .probeBusy, .skippedByDeadline, .overCostRatio, .lacksCapability, .contextTooSmall,
             .rateLimitedUntil: false
         }

@@ -33,8 +33,9 @@ extension Router {
     }
 
     /// Runs `primary`, and `hedge` beside it once `primary` has produced nothing for `delayMs` (and
-    /// the hedge budget and `hedge`'s breaker allow). The first to answer (streaming: to commit)
-    /// wins and the other is cancelled. Returns every attempt that ran, in the order they ended.
+    /// the hedge budget and `hedge`'s breaker allow), once it is overdue, or as soon as `primary`'s
+    /// model turns lagging (neither spends the budget). The first to answer (streaming: to commit) wins and the other is
+    /// cancelled. Returns every attempt that ran, in the order they ended.
     func race(
         _ primary: RouteStep, permit: BreakerPermit?, timing: HedgeTiming, request: CompletionRequest,
         deadline: Moment, later: Int, stream: (any StreamSink)?
@@ -50,66 +51,86 @@ extension Router {
             let run = await router.attempt(primary, permit: permit, request: request, deadline: deadline, later: later, gate: gate)
             notify.yield(.finished(run))
         }
-        let hedgeTask = Task {
-            var budgeted = timing.ruleMs != nil
+        let timer = Task {
             do {
                 try await router.clock.sleep(until: started.adding(millis: delayMs))
-                if budgeted, !arbiter.decided, !router.hedgeBudget.take() {
-                    // No budget for a speculative hedge: wait until the attempt is overdue, if ever.
-                    guard let overdue = timing.overdueMs, overdue > delayMs else { throw CancellationError() }
-                    budgeted = false
+                notify.yield(.due(overdue: timing.ruleMs == nil))
+                // A budgeted hedge the budget refused still gets its unbudgeted one once overdue.
+                if timing.ruleMs != nil, let overdue = timing.overdueMs, overdue > delayMs {
                     try await router.clock.sleep(until: started.adding(millis: overdue))
+                    notify.yield(.due(overdue: true))
                 }
-            } catch {
-                notify.yield(.hedgeSkipped)
-                return
-            }
-            let now = router.clock.now()
-            guard !Task.isCancelled, !arbiter.decided, let hedgePermit = router.hedgePermit(hedge, at: now) else {
-                notify.yield(.hedgeSkipped)
-                return
-            }
-            notify.yield(.hedgeStarted)
-            let gate = stream.map { AttemptGate(model: hedge.model.name, sink: $0, arbiter: arbiter, clock: clock) }
-            let run = await router.attempt(
-                hedge, permit: hedgePermit, request: request, deadline: deadline, later: max(0, later - 1), gate: gate, hedged: true)
-            notify.yield(.finished(run))
+            } catch {}
         }
+        let watch = resilience.map { ($0, $0.lagging.watch(primary.model.name) { notify.yield(.lagging) }) }
+        let startHedge = { @Sendable () -> Task<Void, Never>? in
+            guard let hedgePermit = router.hedgePermit(hedge, at: router.clock.now()) else { return nil }
+            return Task {
+                let gate = stream.map { AttemptGate(model: hedge.model.name, sink: $0, arbiter: arbiter, clock: clock) }
+                let run = await router.attempt(
+                    hedge, permit: hedgePermit, request: request, deadline: deadline, later: max(0, later - 1), gate: gate,
+                    hedged: true)
+                notify.yield(.finished(run))
+            }
+        }
+        let hedgeTask = Mutex<Task<Void, Never>?>(nil)
         return await withTaskCancellationHandler {
             var runs: [AttemptRun] = []
-            var pending = 2
-            var hedgeStarted = false
+            var primaryDone = false
+            var hedgeState = HedgeState.waiting
+            var markedLate = false
             for await event in events {
                 switch event {
                 case .committed(let model):
                     // Streaming: the first to reach the caller wins; the other stops now.
-                    (model == primary.model.name ? hedgeTask : primaryTask).cancel()
-                case .hedgeStarted:
-                    hedgeStarted = true
-                case .hedgeSkipped:
-                    pending -= 1
+                    if model == primary.model.name { hedgeTask.withLock { $0 }?.cancel() } else { primaryTask.cancel() }
+                case .due(let overdue):
+                    if !markedLate, !primaryDone, let permit, let resilience {
+                        // Late, and still out: it counts toward the timeout rate now, and may make its model lagging.
+                        markedLate = true
+                        _ = resilience.markLate(primary.model, permit: permit, at: router.clock.now())
+                    }
+                    fallthrough
+                case .lagging:
+                    guard hedgeState == .waiting, !primaryDone, !arbiter.decided, !Task.isCancelled else { break }
+                    // Only the chain's speculative hedge spends the budget: an overdue call, or one of a
+                    // lagging model, is late, not unlucky.
+                    if case .due(overdue: false) = event, !router.hedgeBudget.take() { break }
+                    if let task = startHedge() {
+                        hedgeTask.withLock { $0 = task }
+                        hedgeState = .running
+                    } else {
+                        hedgeState = .refused
+                    }
                 case .finished(let run):
-                    pending -= 1
                     runs.append(run)
+                    if run.hedged { hedgeState = .done } else { primaryDone = true }
                     if run.outcome.isSuccess {
                         arbiter.decide()
                         primaryTask.cancel()
-                        hedgeTask.cancel()
-                    } else if run.step.model.name == primary.model.name, run.committed || !hedgeStarted {
+                        hedgeTask.withLock { $0 }?.cancel()
+                    } else if !run.hedged, run.committed || hedgeState != .running {
                         // The first attempt broke off after reaching the caller, or failed before the
                         // hedge was needed: the hedge has nothing to add.
                         arbiter.decide()
-                        hedgeTask.cancel()
                     }
                 }
-                if pending == 0 { break }
+                if primaryDone, hedgeState != .running { break }
             }
+            timer.cancel()
+            if let (resilience, token) = watch { resilience.lagging.stop(primary.model.name, token: token) }
             notify.finish()
             return Self.chargeOutrunPrimary(runs, primary: primary.model.name)
         } onCancel: {
             primaryTask.cancel()
-            hedgeTask.cancel()
+            timer.cancel()
+            hedgeTask.withLock { $0 }?.cancel()
         }
+    }
+
+    /// Where a race's hedge stands.
+    enum HedgeState {
+        case waiting, running, refused, done
     }
 
     /// A primary cut off because its hedge answered first did not answer in time: it counts as a
@@ -139,12 +160,14 @@ extension Router {
     }
 }
 
-/// What the attempts of a race report.
+/// What the attempts, the timer and the lagging watch of a race report.
 enum RaceEvent: Sendable {
     case finished(AttemptRun)
     case committed(String)
-    case hedgeStarted
-    case hedgeSkipped
+    /// The hedge time passed (`overdue`: the unbudgeted one).
+    case due(overdue: Bool)
+    /// The primary's model turned lagging.
+    case lagging
 }
 
 /// Lets only one attempt of a race reach the caller: the first to deliver a delta commits the

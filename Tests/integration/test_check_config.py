@@ -129,3 +129,14 @@ def test_daemon_refuses_bad_config(fallbackd_bin, fake_server, cfg_dir):
     assert proc.returncode != 0 and proc.returncode > 0, proc.returncode
     assert "chains.default" in proc.stderr
     assert not os.path.exists(sock)
+
+
+@pytest.mark.parametrize("key,value,ok", [("confirm_probes", 3, True), ("confirm_probes", 0, False),
+                                          ("confirm_interval_ms", 0, True), ("confirm_interval_ms", -1, False)])
+def test_recovery_confirm_keys(fallbackd_bin, fake_server, cfg_dir, key, value, ok):
+    cfg = _base(fake_server, cfg_dir)
+    cfg["recovery"] = {key: value}
+    rc, out, err = H.run_check_config(fallbackd_bin, _write(cfg_dir, cfg))
+    assert (rc == 0) == ok, out + err
+    if not ok:
+        assert f"recovery.{key}" in out + err

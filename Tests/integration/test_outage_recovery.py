@@ -216,3 +216,30 @@ def test_models_out_for_auth_or_quota_are_not_probed(daemon_factory, fake, prima
     assert n_requests(fake, control) > control_before, "the control model was never probed: the test proves nothing"
     probes = H.shadow_calls(d)
     assert probes and {p["model_name"] for p in probes} == {control}, probes
+
+
+def test_a_model_out_for_timeouts_needs_confirm_probes_in_a_row(daemon_factory, fake):
+    # Three slow primaries outrun by their hedges are three consecutive timeouts: a gray failure. One good probe
+    # does not disprove it (with 30% of calls hanging most probes still answer): [recovery] confirm_probes do.
+    def mutate(cfg):
+        recovery_cfg(breaker(), interval_ms=1)(cfg)
+        cfg["recovery"].update({"confirm_probes": 3, "confirm_interval_ms": 1})
+        cfg["routing"] = {"hedge_budget_ratio": 1.0}
+        cfg["chain_options"] = {"default": {"hedge_after_ms": 100}}
+    d = daemon_factory(cfg_mutate=mutate)
+    fake.script(mid("gpt-4o"), [{"kind": "slow", "ms": 2000}] * 3, then="ok")
+    for _ in range(3):
+        res = H.bounded(lambda: H.complete_ok(d, MSGS, timeout_ms=10000))
+        assert res["model_used"] == "claude-3-5-sonnet", res
+    assert H.wait_for(lambda: H.breaker_of(d, "gpt-4o")["state"] == "open"), H.breaker_of(d, "gpt-4o")
+    assert H.breaker_of(d, "gpt-4o")["last_trip_reason"] == "3 consecutive timeouts"
+    for i in range(3):
+        before = len(probe_rows(d, "gpt-4o"))
+        res = H.bounded(lambda: H.complete_ok(d, MSGS, timeout_ms=10000))
+        assert res["model_used"] == "claude-3-5-sonnet", res
+        assert H.wait_for(lambda: len(probe_rows(d, "gpt-4o")) == before + 1), f"probe {i + 1} never ended"
+        assert probe_rows(d, "gpt-4o")[-1]["success"] == 1
+        assert H.breaker_of(d, "gpt-4o")["state"] == ("closed" if i == 2 else "open"), (i, H.breaker_of(d, "gpt-4o"))
+    res = H.bounded(lambda: H.complete_ok(d, MSGS, timeout_ms=10000))
+    assert res["model_used"] == "gpt-4o", "back after the third good probe in a row"
+

@@ -75,6 +75,12 @@ public final class BreakerBoard: Sendable {
         return counted
     }
 
+    /// A call of `model` made under `permit` is late and still out; see `CircuitBreaker.markLate(_:at:)`.
+    /// Returns whether the model is lagging.
+    public func markLate(_ model: String, permit: BreakerPermit, at now: Moment) -> Bool {
+        withBreaker(model) { $0.markLate(permit, at: now) }
+    }
+
     /// A recovery probe answered: an open breaker closes at once.
     public func recoveredByProbe(_ model: String, at now: Moment) {
         withBreaker(model) { breaker in
@@ -85,7 +91,7 @@ public final class BreakerBoard: Sendable {
     /// A recovery probe failed while the breaker is open: it counts as the open period's probe.
     public func recoveryProbeFailed(_ model: String, at now: Moment) {
         withBreaker(model) { breaker in
-            if breaker.status(at: now).phase == .open { breaker.trip(at: now, reason: "recovery probe failed") }
+            if breaker.status(at: now).phase == .open { breaker.trip(at: now, reason: "recovery probe failed", timeouts: nil) }
         }
     }
 

@@ -32,7 +32,7 @@ extension CircuitBreaker {
         lastFailureAt = now
         let rule = policy.consecutiveFailures
         if rule > 0, consecutiveFailures >= rule {
-            trip(at: now, reason: "\(consecutiveFailures) consecutive failures across the fleet")
+            trip(at: now, reason: "\(consecutiveFailures) consecutive failures across the fleet", timeouts: false)
         }
         return true
     }

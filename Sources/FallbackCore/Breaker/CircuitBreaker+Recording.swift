@@ -8,7 +8,10 @@ extension CircuitBreaker {
     @discardableResult
     public mutating func record(_ outcome: CallOutcome, permit: BreakerPermit, at now: Moment) -> Bool {
         // Judged by how it ended, unless it was already counted as hung while it ran.
-        if permit.generation == generation { outstanding[permit.callID] = nil }
+        if permit.generation == generation {
+            outstanding[permit.callID] = nil
+            late.remove(permit.callID)
+        }
         refresh(at: now)
         guard permit.generation == generation else { return false }
         switch phase {
@@ -55,16 +58,19 @@ extension CircuitBreaker {
         let slow = policy.isSlow(outcome)
         window.append(OutcomeWindow.code(failed: !outcome.success, slow: slow, timeout: outcome.errorType == .timeout))
         if outcome.success {
+            if let startedAt { lastSuccessStart = max(lastSuccessStart ?? startedAt, startedAt) }
             if let startedAt, let lastFailureAt, startedAt < lastFailureAt { return }
             consecutiveFailures = 0
+            consecutiveTimeouts = 0
         } else {
             consecutiveFailures += 1
+            consecutiveTimeouts = outcome.errorType == .timeout ? consecutiveTimeouts + 1 : 0
             lastFailureAt = now
         }
         if let type = outcome.errorType, type.opensAtOnce {
             openMisconfigured(at: now, type: type)
-        } else if let reason = tripReason() {
-            trip(at: now, reason: reason)
+        } else if let rule = tripRule() {
+            trip(at: now, reason: rule.reason, timeouts: rule.timeouts)
         }
     }
 
@@ -75,10 +81,10 @@ extension CircuitBreaker {
             if let type = outcome.errorType, type.opensAtOnce {
                 openMisconfigured(at: now, type: type)
             } else {
-                trip(at: now, reason: "probe failed")
+                trip(at: now, reason: "probe failed", timeouts: nil)
             }
         } else if policy.isSlow(outcome), let limit = policy.slowCallMs {
-            trip(at: now, reason: "probe slow: \(outcome.latencyMs) ms > \(limit) ms")
+            trip(at: now, reason: "probe slow: \(outcome.latencyMs) ms > \(limit) ms", timeouts: true)
         } else {
             close(at: now)
         }
@@ -90,22 +96,35 @@ extension CircuitBreaker {
         open(for: max(0, policy.authOpenMs), at: now, reason: "\(type.rawValue): misconfigured", misconfigured: true)
     }
 
-    /// Which trip rule, if any, the closed-period counters now meet.
-    func tripReason() -> String? {
+    /// Which trip rule, if any, the closed-period counters now meet, and whether it is one of
+    /// timeouts (consecutive timeouts, the timeout rate, slow calls): a gray failure.
+    func tripRule() -> (reason: String, timeouts: Bool)? {
         let rule = policy.consecutiveFailures
         if rule > 0, consecutiveFailures >= rule {
-            return "\(consecutiveFailures) consecutive failures"
+            if consecutiveTimeouts >= consecutiveFailures { return ("\(consecutiveFailures) consecutive timeouts", true) }
+            return ("\(consecutiveFailures) consecutive failures", false)
         }
-        guard window.count >= policy.effectiveMinimumCalls else { return nil }
+        let minimum = policy.effectiveMinimumCalls
+        if let threshold = policy.timeoutRateThreshold {
+            // Over the latest `minimum` calls, late calls still out counting as the latest: hanging
+            // calls show up as a burst, which the whole window would dilute with older successes.
+            let pending = min(late.count, minimum)
+            let timeouts = window.timeouts(inLast: minimum - pending) + pending
+            if window.count + pending >= minimum, timeouts > 0 {
+                let rate = Double(timeouts) / Double(minimum)
+                if rate >= threshold {
+                    let still = pending > 0 ? ", \(pending) still out" : ""
+                    return ("timeout rate \(Self.format(rate)) >= \(threshold) over the last \(minimum) calls\(still)", true)
+                }
+            }
+        }
+        guard window.count >= minimum else { return nil }
         if let threshold = policy.failureRateThreshold, window.failureRate >= threshold {
-            return "failure rate \(Self.format(window.failureRate)) >= \(threshold) over \(window.count) calls"
-        }
-        if let threshold = policy.timeoutRateThreshold, window.timeouts > 0, window.timeoutRate >= threshold {
-            return "timeout rate \(Self.format(window.timeoutRate)) >= \(threshold) over \(window.count) calls"
+            return ("failure rate \(Self.format(window.failureRate)) >= \(threshold) over \(window.count) calls", false)
         }
         if let limit = policy.slowCallMs, window.slowRate >= policy.slowCallRateThreshold {
-            return "slow calls: rate \(Self.format(window.slowRate)) >= \(policy.slowCallRateThreshold)"
-                + " over \(window.count) calls slower than \(limit) ms"
+            return ("slow calls: rate \(Self.format(window.slowRate)) >= \(policy.slowCallRateThreshold)"
+                + " over \(window.count) calls slower than \(limit) ms", true)
         }
         return nil
     }

@@ -29,6 +29,8 @@ extension CircuitBreaker {
         lastFailureAt = snapshot.lastFailureUnixMillis.map { Self.moment(unixMillis: $0, relativeTo: now) }
         closedSince = snapshot.closedSinceUnixMillis.map { Self.moment(unixMillis: $0, relativeTo: now) }
         lastTripReason = snapshot.lastTripReason
+        // The store keeps the reason, not the flag; a timeout trip's reason names timeouts or slow calls.
+        trippedOnTimeouts = snapshot.lastTripReason.map { $0.contains("timeout") || $0.contains("slow") } ?? false
         switch snapshot.phase {
         case .closed:
             window = OutcomeWindow(capacity: policy.effectiveWindowSize, codes: snapshot.window)

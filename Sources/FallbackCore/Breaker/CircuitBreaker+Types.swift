@@ -72,12 +72,19 @@ public struct BreakerStatus: Sendable, Hashable {
     public var probesInFlight: Int
     /// The fleet peer (its host name) whose trip opened this breaker; `nil` when this sidecar opened it.
     public var openedByPeer: String?
+    /// Closed, with calls late enough (several, none answered since) that new requests try other models first.
+    public var lagging: Bool
+    /// Open or half-open for timeouts (a gray failure): recovery needs several probes in a row.
+    public var trippedOnTimeouts: Bool
 
     public init(
         phase: BreakerPhase, openUntil: Moment? = nil, consecutiveFailures: Int = 0, failureRate: Double? = nil,
         slowRate: Double? = nil, callsInWindow: Int = 0, trips: Int = 0, level: Int = 0, misconfigured: Bool = false,
-        lastFailureAt: Moment? = nil, lastTripReason: String? = nil, probesInFlight: Int = 0, openedByPeer: String? = nil
+        lastFailureAt: Moment? = nil, lastTripReason: String? = nil, probesInFlight: Int = 0, openedByPeer: String? = nil,
+        lagging: Bool = false, trippedOnTimeouts: Bool = false
     ) {
+        self.lagging = lagging
+        self.trippedOnTimeouts = trippedOnTimeouts
         self.openedByPeer = openedByPeer
         self.phase = phase
         self.openUntil = openUntil

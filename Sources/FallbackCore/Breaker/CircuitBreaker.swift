@@ -39,6 +39,15 @@ public struct CircuitBreaker: Sendable {
     var outstanding: [UInt64: Moment] = [:]
     /// Outstanding calls already counted as hung: their end is not counted again.
     var countedHung: Set<UInt64> = []
+    /// Outstanding calls past the point their router hedges at (see ``markLate(_:at:)``).
+    var late: Set<UInt64> = []
+    /// When the newest call that succeeded in this closed period started.
+    var lastSuccessStart: Moment?
+    /// Timeouts in a row within `consecutiveFailures` (a trip they make is a gray failure's).
+    var consecutiveTimeouts = 0
+    /// The last trip was for timeouts (hanging or slow calls, not errors): its recovery needs
+    /// several probes in a row (``RecoveryProbes``).
+    var trippedOnTimeouts = false
     var nextCallID: UInt64 = 0
 
     /// The most outstanding calls tracked at once (memory bound); calls beyond are not tracked.
@@ -90,7 +99,9 @@ public struct CircuitBreaker: Sendable {
             lastFailureAt: lastFailureAt,
             lastTripReason: lastTripReason,
             probesInFlight: phase == .halfOpen ? probesInFlight : 0,
-            openedByPeer: phase == .open || phase == .halfOpen ? peerHost : nil
+            openedByPeer: phase == .open || phase == .halfOpen ? peerHost : nil,
+            lagging: phase == .closed && isLagging,
+            trippedOnTimeouts: phase != .closed && trippedOnTimeouts
         )
     }
 
@@ -133,11 +144,13 @@ public struct CircuitBreaker: Sendable {
         guard !hung.isEmpty else { return }
         for id in hung {
             countedHung.insert(id)
+            late.remove(id)
             window.append(OutcomeWindow.code(failed: true, slow: true, timeout: true))
             consecutiveFailures += 1
+            consecutiveTimeouts += 1
             lastFailureAt = now
         }
-        if let reason = tripReason() { trip(at: now, reason: reason + " (calls still hanging)") }
+        if let rule = tripRule() { trip(at: now, reason: rule.reason + " (calls still hanging)", timeouts: rule.timeouts) }
     }
 
     /// While closed, each full open duration of the current level that passes without a trip lowers it by one.
@@ -160,9 +173,12 @@ public struct CircuitBreaker: Sendable {
         openUntil = nil
         probesInFlight = 0
         consecutiveFailures = 0
+        consecutiveTimeouts = 0
         window.removeAll()
         outstanding.removeAll()
         countedHung.removeAll()
+        late.removeAll()
+        lastSuccessStart = nil
     }
 
     /// Closes: a fresh closed period starting `now`.
@@ -170,6 +186,7 @@ public struct CircuitBreaker: Sendable {
         transition(to: .closed)
         closedSince = now
         misconfigured = false
+        trippedOnTimeouts = false
     }
 
     /// Opens for `durationMs` from `now`, counting a trip.
@@ -180,11 +197,15 @@ public struct CircuitBreaker: Sendable {
         trips += 1
         lastTripReason = reason
         misconfigured = flagged
+        if flagged { trippedOnTimeouts = false }
     }
 
-    /// A trip or a failed probe: one level up (capped), open for that level's duration.
-    mutating func trip(at now: Moment, reason: String) {
+    /// A trip or a failed probe: one level up (capped), open for that level's duration. `timeouts`
+    /// says the trip was for timeouts (`nil`: a failed probe, which keeps what the trip was for).
+    mutating func trip(at now: Moment, reason: String, timeouts: Bool?) {
         level = min(level + 1, policy.maxLevel)
+        let gray = timeouts ?? trippedOnTimeouts
         open(for: policy.openDuration(level: level), at: now, reason: reason, misconfigured: false)
+        trippedOnTimeouts = gray
     }
 }

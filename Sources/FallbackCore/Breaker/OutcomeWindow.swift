@@ -66,6 +66,15 @@ struct OutcomeWindow: Sendable {
         max(1, newCapacity) == capacity ? self : OutcomeWindow(capacity: newCapacity, codes: codes)
     }
 
+    /// Timeouts among the newest `last` calls.
+    func timeouts(inLast last: Int) -> Int {
+        guard timeouts > 0 else { return 0 }
+        let n = min(max(0, last), count)
+        var found = 0
+        for offset in (count - n)..<count where ring[(head + offset) % capacity] & Self.timeoutBit != 0 { found += 1 }
+        return found
+    }
+
     var failureRate: Double { count == 0 ? 0 : Double(failures) / Double(count) }
     var slowRate: Double { count == 0 ? 0 : Double(slowCalls) / Double(count) }
     var timeoutRate: Double { count == 0 ? 0 : Double(timeouts) / Double(count) }

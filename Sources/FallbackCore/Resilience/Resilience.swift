@@ -22,6 +22,8 @@ public final class Resilience: RoutePlanner, Sendable {
     public let overdue: OverdueCalls
     /// With a fleet: only the holder of a model's lease probes it (half-open calls and recovery probes).
     public let probeLeases: ProbeLeases?
+    /// Races to wake when their model turns lagging.
+    public let lagging = LaggingWatch()
 
     public init(
         breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
@@ -66,7 +68,9 @@ public final class Resilience: RoutePlanner, Sendable {
                     healthy.append(RouteStep(model: model, reason: .halfOpenProbe))
                 }
             case .closed:
-                if health.isDegraded(model.name, at: now) {
+                if status.lagging {
+                    degraded.append(RouteStep(model: model, reason: .lagging))
+                } else if health.isDegraded(model.name, at: now) {
                     degraded.append(RouteStep(model: model, reason: .degraded))
                 } else {
                     healthy.append(RouteStep(model: model, reason: .healthy))
@@ -124,15 +128,27 @@ public final class Resilience: RoutePlanner, Sendable {
         return due
     }
 
+    /// A call of `model` is past the point a hedge starts at and still out (see
+    /// `CircuitBreaker.markLate`). Returns whether the model is lagging now; if so, the races on
+    /// its other calls still out are woken to hedge them.
+    public func markLate(_ model: ModelConfig, permit: BreakerPermit, at now: Moment) -> Bool {
+        let lagging = breakers.markLate(model.name, permit: permit, at: now)
+        if lagging { self.lagging.wake(model.name) }
+        return lagging
+    }
+
     /// Milliseconds after which a call of `model` is overdue (see ``OverdueCalls``).
     public func overdueMs(_ model: String, at now: Moment) -> Int64? {
         overdue.limitMs(model, health: health, at: now)
     }
 
-    /// A recovery probe ended: a success closes the breaker and clears the demotion at once; a
-    /// failure counts as the open period's probe.
+    /// A recovery probe ended: a success closes the breaker and clears the demotion at once (a
+    /// breaker open for timeouts after ``RecoveryProbes/Policy/confirmations`` in a row); a failure
+    /// counts as the open period's probe.
     public func recoveryProbeEnded(_ model: ModelConfig, success: Bool, at now: Moment) {
-        recovery.finish(model.name, success: success, at: now)
+        let needed = breakers.status(model.name, at: now).trippedOnTimeouts ? recovery.policy.confirmations : 1
+        let recovered = recovery.finish(model.name, success: success, needed: needed, at: now)
+        if success, !recovered { return }
         if success {
             breakers.recoveredByProbe(model.name, at: now)
             health.clearDemotion(model.name, at: now)

@@ -72,6 +72,9 @@ enum ResilienceConfigParser {
                 try recovery.int("probe_interval_ms", min: 1) ?? Int(config.recovery.firstIntervalMs))
             config.recovery.maxIntervalMs = Int64(
                 try recovery.int("max_probe_interval_ms", min: 1) ?? Int(config.recovery.maxIntervalMs))
+            config.recovery.confirmations = try recovery.int("confirm_probes", min: 1, max: 100) ?? config.recovery.confirmations
+            config.recovery.confirmIntervalMs = Int64(
+                try recovery.int("confirm_interval_ms", min: 0) ?? Int(config.recovery.confirmIntervalMs))
             guard config.recovery.maxIntervalMs >= config.recovery.firstIntervalMs else {
                 throw ConfigError(key: recovery.key("max_probe_interval_ms"), "must be at least probe_interval_ms")
             }

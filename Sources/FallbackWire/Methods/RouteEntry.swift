@@ -16,6 +16,8 @@ public struct RouteEntry: Sendable, Equatable {
         public static let healthy = Reason(rawValue: "healthy")
         /// Success rate below the health threshold: tried after the healthy models.
         public static let degraded = Reason(rawValue: "degraded")
+        /// Several calls late and none answered since: tried after the models answering in time.
+        public static let lagging = Reason(rawValue: "lagging")
         /// Breaker half-open: this request may carry its probe.
         public static let halfOpenProbe = Reason(rawValue: "half_open_probe")
         /// Breaker open: skipped until `until`.
@@ -37,7 +39,7 @@ public struct RouteEntry: Sendable, Equatable {
 
         /// Whether the daemon plans to try a model with this reason (unknown reasons count as skipped).
         public var isTried: Bool {
-            [Self.configured, .healthy, .degraded, .halfOpenProbe, .panicProbe].contains(self)
+            [Self.configured, .healthy, .degraded, .lagging, .halfOpenProbe, .panicProbe].contains(self)
         }
 
         public var description: String { rawValue }
