@@ -19,9 +19,11 @@ extension Router {
         case .afterMs(let delay):
             timing.ruleMs = max(0, delay)
         case .afterP95:
-            if let resilience {
-                let stats = resilience.health.stats(step.model.name, windowMinutes: 15, at: now)
-                if stats.calls >= resilience.health.policy.minimumCalls, stats.p95LatencyMs > 0 { timing.ruleMs = stats.p95LatencyMs }
+            if let resilience,
+                let p95 = resilience.recentLatencies.p95(step.model.name, minimumCalls: resilience.health.policy.minimumCalls, at: now),
+                p95 > 0
+            {
+                timing.ruleMs = p95
             }
         case nil:
             break

@@ -166,3 +166,23 @@ struct LaggingModelTests {
         #expect(plan.steps.first { $0.model.name == "gpt-4o" }?.reason == .lagging)
     }
 }
+
+@Suite("Outage conduct: the p95 a hedge waits for")
+struct RecentLatenciesTests {
+    @Test("exact nearest-rank p95 of the latest answers, none before minimum_calls, recomputed at most once a second")
+    func exactP95() {
+        let clock = ManualClock()
+        let recent = RecentLatencies(capacity: 100)
+        for ms in 1...9 { recent.record("m", latencyMs: Int64(ms)) }
+        #expect(recent.p95("m", minimumCalls: 10, at: clock.now()) == nil)
+        // 240...360 ms evenly: the histogram would say about 339 or 405; the exact p95 is 353.
+        for i in 0..<100 { recent.record("m", latencyMs: Int64(240 + (i * 121) / 100)) }
+        clock.advance(millis: 1_000)
+        #expect(recent.p95("m", minimumCalls: 10, at: clock.now()) == 353)
+        // The ring keeps the latest 100: a slowdown moves it, but only on the next refresh.
+        for _ in 0..<100 { recent.record("m", latencyMs: 3_000) }
+        #expect(recent.p95("m", minimumCalls: 10, at: clock.now().adding(millis: 999)) == 353)
+        #expect(recent.p95("m", minimumCalls: 10, at: clock.now().adding(millis: 1_000)) == 3_000)
+        #expect(recent.p95("other", minimumCalls: 1, at: clock.now()) == nil)
+    }
+}

@@ -38,7 +38,8 @@ public struct RoutingPolicy: Sendable, Hashable {
 /// nothing for this long.
 public enum HedgeRule: Sendable, Hashable {
     case afterMs(Int64)
-    /// The first model's p95 latency over the health window (no hedge until it has calls).
+    /// The first model's exact p95 latency over its latest 256 answers (no hedge until it has
+    /// `[health].minimum_calls` of them).
     case afterP95
 }
 

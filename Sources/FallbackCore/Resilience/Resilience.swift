@@ -24,6 +24,8 @@ public final class Resilience: RoutePlanner, Sendable {
     public let probeLeases: ProbeLeases?
     /// Races to wake when their model turns lagging.
     public let lagging = LaggingWatch()
+    /// Each model's latest answer times, for `hedge_after = "p95"`.
+    public let recentLatencies = RecentLatencies()
 
     public init(
         breakers: BreakerBoard, health: HealthBoard, budget: RetryBudget = RetryBudget(),
@@ -106,6 +108,7 @@ public final class Resilience: RoutePlanner, Sendable {
     public func observe(_ model: ModelConfig, _ outcome: CallOutcome, permit: BreakerPermit?, at now: Moment) {
         if let permit { breakers.record(model.name, outcome, permit: permit, at: now) }
         health.record(model.name, outcome, at: now)
+        if outcome.success { recentLatencies.record(model.name, latencyMs: outcome.latencyMs) }
         if outcome.reflectsModelHealth { budget.record(provider: model.provider, success: outcome.success) }
     }
 
