@@ -96,7 +96,10 @@ def test_thirty_percent_hangs_are_answered_by_hedges_and_trip_the_timeout_rate(d
     assert b["state"] == "open", b
     assert "timeout rate" in (b["last_trip_reason"] or ""), b
     after = [r for r in results if H.route_entry(r["route"], "gpt-4o")["reason"] == "open"]
-    assert after and all([a["model"] for a in r["attempts"]] == ["claude-3-5-sonnet"] for r in after)
+    # (which model serves them is the rest of the chain's business: on a loaded machine claude's own calls may
+    # pass the 300 ms hedge time, be hedged by gemini, or make claude lagging so that gemini goes first)
+    assert after and all("gpt-4o" not in [a["model"] for a in r["attempts"]] for r in after), \
+        [[(a["model"], a["outcome"], a.get("hedged")) for a in r["attempts"]] for r in after]
     # the abandoned hangs were hung up on
     assert H.wait_for(lambda: all(r.get("ended") == "client_closed" for r in fake.requests(model=mid("gpt-4o"))
                                   if r["kind"] == "hang"), timeout=20)
