@@ -8,6 +8,9 @@ import Synchronization
 /// stream decoded into deltas as the bytes arrive (`stream`). It owns the timers that only the
 /// response can reset: the first token (first answer delta; first byte when collecting) and the
 /// idle gap between reads. A timer or a decision to stop fails the task with its reason.
+///
+/// It reads for either client: AsyncHTTPClient calls it as a response delegate (https), fallbackd's
+/// own HTTP/1.1 client (plain http) through the same `receive...` methods with a ``LeanExchange``.
 final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
     typealias Response = ExchangeResult
 
@@ -48,23 +51,34 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
     }
 
     /// Starts the first-token timer; called once the task exists.
-    func started(_ task: HTTPClient.Task<Response>) {
+    func started(_ task: some ExchangeControl) {
         guard let limit = timeouts.firstToken else { return }
         let timer = task.eventLoop.scheduleTask(in: limit) { task.fail(reason: StreamStopped(.firstToken(limit))) }
         state.withLock { $0.firstTokenTimer = timer }
     }
 
     func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        receiveHead(head, control: task)
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func receiveHead(_ head: HTTPResponseHead, control: some ExchangeControl) {
         state.withLock { state in
             state.status = Int(head.status.code)
             state.headers = head.headers
             if case .collect = state.mode { state.firstTokenTimer?.cancel() }
-            rearmIdle(&state, task: task)
+            rearmIdle(&state, task: control)
         }
-        return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        if let stop = receiveBody(buffer, control: task) { return task.eventLoop.makeFailedFuture(stop) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Takes one part of the body; returns why it stopped the exchange (it has failed it), if it did.
+    @discardableResult
+    func receiveBody(_ buffer: ByteBuffer, control task: some ExchangeControl) -> StreamStopped? {
         let stop = state.withLock { state -> StreamStopped? in
             rearmIdle(&state, task: task)
             guard case .stream = state.mode, (200...299).contains(state.status) else {
@@ -83,11 +97,8 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
             }
             return handle(events, &state)
         }
-        if let stop {
-            task.fail(reason: stop)
-            return task.eventLoop.makeFailedFuture(stop)
-        }
-        return task.eventLoop.makeSucceededVoidFuture()
+        if let stop { task.fail(reason: stop) }
+        return stop
     }
 
     func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
@@ -95,6 +106,11 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
     }
 
     func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+        try finish()
+    }
+
+    /// The body ended: the reply, or the decoded stream.
+    func finish() throws -> Response {
         try state.withLock { state throws(StreamStopped) -> Response in
             state.firstTokenTimer?.cancel()
             state.idleTimer?.cancel()
@@ -158,13 +174,13 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
         return nil
     }
 
-    private func rearmIdle(_ state: inout State, task: HTTPClient.Task<Response>) {
+    private func rearmIdle(_ state: inout State, task: some ExchangeControl) {
         guard let limit = timeouts.idle else { return }
         state.idleTimer?.cancel()
         state.idleTimer = task.eventLoop.scheduleTask(in: limit) { task.fail(reason: StreamStopped(.idle(limit))) }
     }
 
-    private func cancelTimers() {
+    func cancelTimers() {
         state.withLock { state in
             state.firstTokenTimer?.cancel()
             state.idleTimer?.cancel()
@@ -182,6 +198,14 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, Sendable {
         state.withLock { ($0.committed, $0.accumulator, $0.skipped) }
     }
 }
+
+/// What a delegate needs of the exchange it reads: its loop (for timers) and a way to end it.
+protocol ExchangeControl: Sendable {
+    var eventLoop: any EventLoop { get }
+    func fail(reason: any Error)
+}
+
+extension HTTPClient.Task: ExchangeControl {}
 
 /// The outcome of a read: a whole reply (collected, or the error reply of a stream), or a stream
 /// decoded to its end (`finished` when the provider said why it stopped).
