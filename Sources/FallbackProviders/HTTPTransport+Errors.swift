@@ -13,6 +13,8 @@ extension HTTPTransport {
             return ProviderFailure(.timeout, message: "attempt deadline reached")
         case is CancellationError:
             return ProviderFailure(.cancelled, message: "request cancelled")
+        case is PoolWaitTimeout:
+            return ProviderFailure(.localCapacity, message: poolBusy)
         case let stopped as StreamStopped:
             return stopped.failure
         case let error as HTTPClientError:
@@ -35,6 +37,9 @@ extension HTTPTransport {
     }
 
     static let closedByProvider = "connection closed by the provider"
+    /// Every connection fallbackd allows to this provider was busy: a local limit, not the provider
+    /// failing (raise the provider's max_connections).
+    static let poolBusy = "no free connection to the provider in time (its max_connections are all busy)"
 
     private static func failure(forClientError error: HTTPClientError) -> ProviderFailure {
         switch error {
@@ -45,9 +50,7 @@ extension HTTPTransport {
         case .alreadyShutdown:
             return ProviderFailure(.cancelled, message: "HTTP client is shut down")
         case .getConnectionFromPoolTimeout:
-            // Every connection fallbackd allows to this provider was busy: a local limit, not the
-            // provider failing (raise the provider's max_connections).
-            return ProviderFailure(.localCapacity, message: "no free connection to the provider in time (its max_connections are all busy)")
+            return ProviderFailure(.localCapacity, message: poolBusy)
         case .connectTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout,
             .httpProxyHandshakeTimeout:
             return ProviderFailure(.connection, message: "could not connect (\(error.shortDescription))")

@@ -28,8 +28,10 @@ public struct HTTPReply: Sendable {
     public var bodyText: String { String(buffer: body) }
 }
 
-/// The HTTP client fallbackd's adapters share: one `HTTPClient` per connect-timeout profile,
-/// all on one event-loop group, with keep-alive pools. Create one per daemon; call ``shutdown()``.
+/// The HTTP client fallbackd's adapters share. Plain-HTTP providers (a local server, a sidecar
+/// proxy) go through fallbackd's own keep-alive HTTP/1.1 pool (``LeanConnectionPool``); HTTPS
+/// providers through AsyncHTTPClient (TLS, HTTP/2), one `HTTPClient` per connect-timeout profile.
+/// All on one event-loop group. Create one per daemon; call ``shutdown()``.
 public final class HTTPTransport: Sendable {
     /// Connections per provider host when its config sets no `max_connections`: enough for a
     /// thousand calls in flight to a provider that takes a second each.
@@ -45,20 +47,23 @@ public final class HTTPTransport: Sendable {
     public static let maxBodyBytes = 16 * 1024 * 1024
 
     private let group: any EventLoopGroup
-    private let maxConnectionsPerHost: Int
+    let maxConnectionsPerHost: Int
     private let groupLoops: Set<ObjectIdentifier>
-    /// Endpoint URLs already parsed: they come from the config (one per provider, or per model for
-    /// Gemini), and parsing one cost about 8k instructions a call.
-    private let urls = Mutex<[String: URL]>([:])
+    /// Endpoint URLs already parsed, with their plain-HTTP target: they come from the config (one per
+    /// provider, or per model for Gemini), and parsing one cost about 8k instructions a call.
+    private let urls = Mutex<[String: (url: URL, lean: LeanTarget?)]>([:])
+    /// Plain-HTTP connections.
+    let lean: LeanConnectionPool
 
-    func parsedURL(_ text: String) -> URL? {
+    func parsedURL(_ text: String) -> (url: URL, lean: LeanTarget?)? {
         if let known = urls.withLock({ $0[text] }) { return known }
         guard let url = URL(string: text) else { return nil }
+        let parsed = (url: url, lean: LeanTarget(url))
         urls.withLock { cache in
             if cache.count >= 1_024 { cache.removeAll() }
-            cache[text] = url
+            cache[text] = parsed
         }
-        return url
+        return parsed
     }
 
     /// Clients by connect timeout and connection cap; `nil` once shut down.
@@ -70,6 +75,7 @@ public final class HTTPTransport: Sendable {
     ///   - maxConnectionsPerHost: HTTP/1.1 keep-alive connections per host and client profile.
     public init(group: any EventLoopGroup, maxConnectionsPerHost: Int = HTTPTransport.defaultMaxConnectionsPerHost, logger: Logger? = nil) {
         self.group = group
+        lean = LeanConnectionPool(group: group)
         groupLoops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         self.logger = logger ?? Logger(label: "fallbackd.http")
@@ -80,10 +86,16 @@ public final class HTTPTransport: Sendable {
     /// provider with its own `max_connections` (`capped`) keeps only the delegate there: asking AHC
     /// for the channel on a given loop makes it open overflow connections past the pool's cap.
     private func preferredEventLoop(capped: Bool) -> HTTPClient.EventLoopPreference {
-        guard let current = MultiThreadedEventLoopGroup.currentEventLoop,
-            groupLoops.contains(ObjectIdentifier(current))
-        else { return .indifferent }
+        guard let current = currentLoop else { return .indifferent }
         return capped ? .delegate(on: current) : .delegateAndChannel(on: current)
+    }
+
+    /// The loop the caller runs on, when it is one of ours.
+    var currentLoop: (any EventLoop)? {
+        guard let current = MultiThreadedEventLoopGroup.currentEventLoop, groupLoops.contains(ObjectIdentifier(current)) else {
+            return nil
+        }
+        return current
     }
 
     /// The client for a connect timeout and connection cap (0: the transport's default), created on
@@ -164,10 +176,18 @@ public final class HTTPTransport: Sendable {
         guard remainingNanos > 0 else {
             return (.failure(ProviderFailure(.timeout, message: "deadline passed before sending")), false)
         }
+        guard let parsed = parsedURL(url) else {
+            return (.failure(ProviderFailure(.invalidRequest, message: "invalid provider URL")), false)
+        }
+        if let target = parsed.lean {
+            let (outcome, delegate) = await sendLean(
+                target, headers: headers, body: body, remainingNanos: remainingNanos, connectTimeoutMs: connectTimeoutMs,
+                maxConnections: maxConnections, mode: mode, timeouts: timeouts)
+            return Self.classify(outcome, delegate: delegate, deadline: deadline, clock: clock)
+        }
         let request: HTTPClient.Request
         do {
-            guard let parsed = parsedURL(url) else { throw HTTPClientError.invalidURL }
-            request = try HTTPClient.Request(url: parsed, method: .POST, headers: headers, body: .byteBuffer(body))
+            request = try HTTPClient.Request(url: parsed.url, method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
             return (.failure(ProviderFailure(.invalidRequest, message: "invalid provider URL")), false)
         }
@@ -194,6 +214,13 @@ public final class HTTPTransport: Sendable {
             outcome = .failure(error)
         }
         timer.cancel()
+        return Self.classify(outcome, delegate: delegate, deadline: deadline, clock: clock)
+    }
+
+    /// An exchange's outcome as the router sees it, and whether any response byte arrived.
+    static func classify(
+        _ outcome: Result<ExchangeResult, any Error>, delegate: ExchangeDelegate, deadline: Moment, clock: any FallbackClock
+    ) -> (Result<ExchangeResult, ProviderFailure>, sawResponse: Bool) {
         switch outcome {
         case .success(let result):
             return (.success(result), true)
@@ -214,6 +241,7 @@ public final class HTTPTransport: Sendable {
     /// Shuts every client down (in-flight requests fail, later ones get `.cancelled`).
     /// The event-loop group stays up: its owner shuts it down after this returns.
     public func shutdown() async {
+        lean.shutdown()
         let all = clients.withLock { clients in
             let all = Array((clients ?? [:]).values)
             clients = nil

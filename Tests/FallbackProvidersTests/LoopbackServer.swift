@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for transport tests.
 final class LoopbackServer: Sendable {
@@ -8,6 +9,8 @@ final class LoopbackServer: Sendable {
     enum Mode: Sendable {
         /// Answers `status` with `body`.
         case respond(status: Int, body: String)
+        /// Answers `status` with `body` and `connection: close`, then closes.
+        case respondAndClose(status: Int, body: String)
         /// Sends the response head and a first body chunk, then never finishes the body.
         case stallAfterHeaders
         /// Never answers at all.
@@ -15,22 +18,34 @@ final class LoopbackServer: Sendable {
     }
 
     let channel: any Channel
+    private let accepted: Counter
     var port: Int { channel.localAddress?.port ?? 0 }
     var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// Connections accepted so far.
+    var connections: Int { accepted.value.load(ordering: .relaxed) }
 
-    private init(channel: any Channel) { self.channel = channel }
+    final class Counter: Sendable {
+        let value = Atomic(0)
+    }
+
+    private init(channel: any Channel, accepted: Counter) {
+        self.channel = channel
+        self.accepted = accepted
+    }
 
     static func start(group: any EventLoopGroup, mode: Mode) async throws -> LoopbackServer {
+        let accepted = Counter()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                accepted.value.add(1, ordering: .relaxed)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(LoopbackHandler(mode: mode))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return LoopbackServer(channel: channel)
+        return LoopbackServer(channel: channel, accepted: accepted)
     }
 
     func stop() async {
@@ -49,13 +64,21 @@ private final class LoopbackHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .end = unwrapInboundIn(data) else { return }
         switch mode {
-        case .respond(let status, let body):
+        case .respond(let status, let body), .respondAndClose(let status, let body):
             var headers = HTTPHeaders([("content-type", "application/json")])
             headers.add(name: "content-length", value: String(body.utf8.count))
+            let closing: Bool
+            if case .respondAndClose = mode { closing = true } else { closing = false }
+            if closing { headers.add(name: "connection", value: "close") }
             let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            let sent = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
+            if closing {
+                let channel = context.channel
+                sent.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            }
         case .stallAfterHeaders:
             let headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "100000")])
             let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
