@@ -8,20 +8,8 @@ import Testing
 
 @Suite struct HTTPTransportTests {
     /// Runs `body` with a one-thread group, a transport on it, and a loopback server in `mode`.
-    private func withServer(
-        _ mode: LoopbackServer.Mode, _ body: (HTTPTransport, LoopbackServer) async throws -> Void
-    ) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = HTTPTransport(group: group)
-        let server = try await LoopbackServer.start(group: group, mode: mode)
-        do {
-            try await body(transport, server)
-        } catch {
-            Issue.record(error)
-        }
-        await transport.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+    private func withServer(_ mode: LoopbackServer.Mode, _ body: (HTTPTransport, LoopbackServer) async throws -> Void) async throws {
+        try await LoopbackServer.withTransport(mode, body)
     }
 
     private func post(_ transport: HTTPTransport, _ url: String, deadlineMs: Int64) async -> Result<HTTPReply, ProviderFailure> {

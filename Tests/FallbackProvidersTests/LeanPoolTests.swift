@@ -10,17 +10,7 @@ import Testing
 /// a server's `connection: close`, and a full pool as a local limit.
 @Suite struct LeanPoolTests {
     private func withServer(_ mode: LoopbackServer.Mode, _ body: (HTTPTransport, LoopbackServer) async throws -> Void) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = HTTPTransport(group: group)
-        let server = try await LoopbackServer.start(group: group, mode: mode)
-        do {
-            try await body(transport, server)
-        } catch {
-            Issue.record(error)
-        }
-        await transport.shutdown()
-        await server.stop()
-        try await group.shutdownGracefully()
+        try await LoopbackServer.withTransport(mode, body)
     }
 
     private func post(

@@ -2,6 +2,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import Testing
+
+@testable import FallbackProviders
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for transport tests.
 final class LoopbackServer: Sendable {
@@ -87,5 +90,25 @@ private final class LoopbackHandler: ChannelInboundHandler {
         case .stallBeforeHeaders:
             break
         }
+    }
+}
+
+extension LoopbackServer {
+    /// Runs `body` with a one-thread group, a transport on it, and a loopback server in `mode`;
+    /// an error `body` throws is recorded, and everything is shut down after.
+    static func withTransport(
+        _ mode: Mode, _ body: (HTTPTransport, LoopbackServer) async throws -> Void
+    ) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let transport = HTTPTransport(group: group)
+        let server = try await LoopbackServer.start(group: group, mode: mode)
+        do {
+            try await body(transport, server)
+        } catch {
+            Issue.record(error)
+        }
+        await transport.shutdown()
+        await server.stop()
+        try await group.shutdownGracefully()
     }
 }
