@@ -46,6 +46,9 @@ def load_config(cfg):
                                    "hang_after_ms": 0, "auth_open_ms": 1},
                      health={"degraded_below": 0.0})
     cfg["recovery"] = {"enabled": False}
+    # Nor overdue hedges: with a thousand calls held at the fake on a loaded machine, a new-chain call can
+    # take 5x its model's median, and its hedge (the next model) would then serve it.
+    cfg["routing"] = {"overdue_multiple": 0}
     cfg["daemon"]["log_level"] = "info"  # thousands of requests: keep the log small
 
 
