@@ -70,8 +70,6 @@ final class LeanConnection: Sendable {
             return !done
         }
     }
-
-    var isForgotten: Bool { forgotten.withLock { $0 } }
 }
 
 /// Reads the responses of one connection into its current exchange.
