@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/fallbackd-bench"),
-        .testTarget(name: "FallbackWireTests", dependencies: ["FallbackWire"]),
+        .testTarget(name: "FallbackWireTests", dependencies: ["FallbackWire", "FallbackCore"]),
         .testTarget(name: "FallbackCoreTests", dependencies: ["FallbackCore"]),
         .testTarget(name: "FallbackRPCTests", dependencies: ["FallbackRPC"]),
         .testTarget(name: "FallbackProvidersTests", dependencies: [

@@ -3,7 +3,7 @@ import Synchronization
 
 /// A provider that answers from a seeded generator instead of the network: for tests, demos
 /// and benchmarks. Request `n` (per provider, 0-based) always draws from
-/// `SplitMix64(seed ^ (n * 0x9E3779B97F4A7C15))`, so the same seed and request order give the same
+/// `SeededGenerator(seed: seed, requestIndex: n)` (SplitMix64), so the same seed and request order give the same
 /// latencies, failures and contents.
 public struct SimulatedProvider: ProviderAdapter {
     public let settings: ProviderSettings
@@ -96,7 +96,7 @@ public struct SimulatedProvider: ProviderAdapter {
         _ simulation: SimulationSettings, requestIndex index: UInt64, elapsedSeconds: Double, modelID: String,
         messages: [ChatMessage]
     ) -> SimulatedPlan {
-        var rng = SplitMix64(seed: simulation.seed, requestIndex: index)
+        var rng = SeededGenerator(seed: simulation.seed, requestIndex: index)
         // A fixed number of draws per request, whatever the settings, keeps sequences comparable.
         let latencyDraw = rng.nextInt(in: -simulation.latencyJitterMs, simulation.latencyJitterMs)
         let failureDraw = rng.nextUnit()

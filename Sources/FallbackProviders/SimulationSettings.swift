@@ -72,36 +72,3 @@ public struct SimulatedOutage: Sendable, Hashable {
         }
     }
 }
-
-/// SplitMix64: a tiny, fast, well-distributed generator; one per simulated request.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    /// The generator for request `index` of a provider seeded with `seed`.
-    public init(seed: UInt64, requestIndex index: UInt64) {
-        state = seed ^ (index &* 0x9E37_79B9_7F4A_7C15)
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double uniformly in `0..<1` (53 bits).
-    public mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-
-    /// An integer uniformly in `lower...upper` (`lower` when the range is empty).
-    public mutating func nextInt(in lower: Int64, _ upper: Int64) -> Int64 {
-        guard upper > lower else { return lower }
-        let span = UInt64(bitPattern: upper &- lower) &+ 1
-        let offset = span == 0 ? next() : next() % span
-        return lower &+ Int64(bitPattern: offset)
-    }
-}

@@ -2,21 +2,6 @@ import Testing
 
 @testable import FallbackCore
 
-/// SplitMix64: a seeded generator so backoff draws are reproducible.
-struct RetryTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Retry: policy")
 struct RetryPolicyTests {
     static let policy = RetryPolicy.default
@@ -38,7 +23,7 @@ struct RetryPolicyTests {
     func backoffBounds(retryIndex: Int) {
         let policy = RetryPolicy(maxRetries: 10, baseDelayMs: 100, maxDelayMs: 2_000)
         let ceiling = min(2_000, 100 << Int64(retryIndex))
-        var generator = RetryTestGenerator(seed: 0xFEED + UInt64(retryIndex))
+        var generator = SeededGenerator(seed: 0xFEED + UInt64(retryIndex))
         var draws: [Int64] = []
         for _ in 0..<20_000 { draws.append(policy.backoffMs(retryIndex: retryIndex, using: &generator)) }
         #expect(draws.allSatisfy { $0 >= 0 && $0 <= ceiling })
@@ -51,8 +36,8 @@ struct RetryPolicyTests {
 
     @Test("the same seed gives the same draws")
     func reproducible() {
-        var first = RetryTestGenerator(seed: 7)
-        var second = RetryTestGenerator(seed: 7)
+        var first = SeededGenerator(seed: 7)
+        var second = SeededGenerator(seed: 7)
         let policy = RetryPolicy.default
         let a = (0..<50).map { _ in policy.backoffMs(retryIndex: 2, using: &first) }
         let b = (0..<50).map { _ in policy.backoffMs(retryIndex: 2, using: &second) }
@@ -65,13 +50,13 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.default.backoffCeilingMs(retryIndex: .max) == 2_000)
         #expect(RetryPolicy.default.backoffCeilingMs(retryIndex: -3) == 100)
         #expect(RetryPolicy(baseDelayMs: .max / 2, maxDelayMs: .max).backoffCeilingMs(retryIndex: 5) == .max)
-        var generator = RetryTestGenerator(seed: 1)
+        var generator = SeededGenerator(seed: 1)
         #expect(RetryPolicy(baseDelayMs: 0).backoffMs(retryIndex: 3, using: &generator) == 0)
     }
 
     @Test("only retryable errors are retried")
     func retryableOnly() {
-        var generator = RetryTestGenerator(seed: 2)
+        var generator = SeededGenerator(seed: 2)
         for type in ErrorType.allCases {
             let wait = Self.policy.decide(after: failure(type), retryIndex: 0, remainingMs: 30_000, using: &generator)
             #expect((wait != nil) == type.isRetryable, "\(type)")
@@ -82,7 +67,7 @@ struct RetryPolicyTests {
 
     @Test("retries are capped by maxRetries")
     func maxRetries() {
-        var generator = RetryTestGenerator(seed: 3)
+        var generator = SeededGenerator(seed: 3)
         let timeout = failure(.timeout)
         #expect(Self.policy.decide(after: timeout, retryIndex: 0, remainingMs: 30_000, using: &generator) != nil)
         #expect(Self.policy.decide(after: timeout, retryIndex: 1, remainingMs: 30_000, using: &generator) == nil)
@@ -95,7 +80,7 @@ struct RetryPolicyTests {
 
     @Test("the provider's retry-after wins over backoff")
     func retryAfterWins() {
-        var generator = RetryTestGenerator(seed: 4)
+        var generator = SeededGenerator(seed: 4)
         let limited = failure(.rateLimited, retryAfterMs: 1_500)
         #expect(Self.policy.decide(after: limited, retryIndex: 0, remainingMs: 30_000, using: &generator) == 1_500)
         let zero = failure(.overloaded, retryAfterMs: 0)
@@ -109,7 +94,7 @@ struct RetryPolicyTests {
 
     @Test("retry-after is honoured only when it and one more attempt fit in the remaining time")
     func retryAfterMustFit() {
-        var generator = RetryTestGenerator(seed: 5)
+        var generator = SeededGenerator(seed: 5)
         let limited = failure(.rateLimited, retryAfterMs: 1_500)
         let policy = RetryPolicy.default
         #expect(policy.decide(after: limited, retryIndex: 0, remainingMs: 1_550, using: &generator) == 1_500)
@@ -126,7 +111,7 @@ struct RetryPolicyTests {
 
     @Test("zero or negative remaining time never retries")
     func noTimeLeft() {
-        var generator = RetryTestGenerator(seed: 6)
+        var generator = SeededGenerator(seed: 6)
         for remaining: Int64 in [0, -1, -30_000, .min] {
             #expect(Self.policy.decide(after: failure(.timeout), retryIndex: 0, remainingMs: remaining, using: &generator) == nil)
             #expect(Self.policy.decide(
@@ -137,7 +122,7 @@ struct RetryPolicyTests {
 
     @Test("a backoff that does not fit before the deadline means no retry")
     func backoffMustFit() {
-        var generator = RetryTestGenerator(seed: 8)
+        var generator = SeededGenerator(seed: 8)
         let policy = RetryPolicy(maxRetries: 1, baseDelayMs: 1_000, maxDelayMs: 1_000)
         var retried = 0
         var skipped = 0

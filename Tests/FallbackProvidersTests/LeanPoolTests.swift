@@ -58,9 +58,8 @@ import Testing
     @Test func aFullPoolIsLocalCapacityAfterTheConnectTimeout() async throws {
         try await withServer(.stallBeforeHeaders) { transport, server in
             let holder = Task { await post(transport, server.baseURL + "/x", deadlineMs: 20_000, maxConnections: 1) }
-            // A bounded wait for the first call to hold the only connection.
-            for _ in 0..<2_000 where server.connections == 0 { try await Task.sleep(for: .milliseconds(5)) }
-            #expect(server.connections == 1)
+            // The barrier: the first call holds the only connection.
+            await server.connected(1)
             let second = await post(transport, server.baseURL + "/x", connectTimeoutMs: 100, maxConnections: 1)
             #expect(second.failure?.type == .localCapacity, "\(second)")
             #expect(second.failure?.message.contains("max_connections") == true)

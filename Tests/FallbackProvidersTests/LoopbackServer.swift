@@ -29,6 +29,14 @@ final class LoopbackServer: Sendable {
 
     final class Counter: Sendable {
         let value = Atomic(0)
+        /// Each accepted connection's running count, for ``connected(_:)``.
+        let accepts = AsyncStream.makeStream(of: Int.self)
+    }
+
+    /// Waits until the server has accepted `count` connections (a barrier, no polling).
+    func connected(_ count: Int) async {
+        if connections >= count { return }
+        for await seen in accepted.accepts.stream where seen >= count { return }
     }
 
     private init(channel: any Channel, accepted: Counter) {
@@ -41,7 +49,8 @@ final class LoopbackServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                accepted.value.add(1, ordering: .relaxed)
+                let seen = accepted.value.add(1, ordering: .relaxed).newValue
+                accepted.accepts.continuation.yield(seen)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(LoopbackHandler(mode: mode))

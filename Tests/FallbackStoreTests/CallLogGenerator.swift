@@ -2,20 +2,10 @@ import FallbackCore
 
 @testable import FallbackStore
 
-/// SplitMix64: a tiny deterministic generator, so a generated year is the same on every run.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The generated year draws from FallbackCore's SplitMix64, so it is the same on every run.
+extension SeededGenerator {
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func unit() -> Double { nextUnit() }
 
     /// Uniform in `range`.
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
@@ -74,7 +64,7 @@ enum CallLogGenerator {
         try db.exec("PRAGMA synchronous=OFF; PRAGMA cache_size=-131072")
         let insert = try db.prepare(CallLogSchema.insertSQL)
         let insertShadow = try db.prepare(CallLogSchema.insertShadowSQL)
-        var rng = SplitMix64(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var log = GeneratedLog()
         let span = Int64(days) * 86_400_000
         let start = endMillis - span
@@ -134,7 +124,7 @@ enum CallLogGenerator {
 
     /// One shadow call on `backup` beside `served`: its `model_calls` row and its `shadow_results` row.
     private static func shadow(
-        of served: AttemptRecord, on backup: Model, rng: inout SplitMix64, log: inout GeneratedLog,
+        of served: AttemptRecord, on backup: Model, rng: inout SeededGenerator, log: inout GeneratedLog,
         write: (AttemptRecord) throws(StoreError) -> Void, insert: SQLiteStatement
     ) throws(StoreError) {
         let ok = rng.unit() >= backup.failureRate

@@ -1,3 +1,4 @@
+import FallbackCore
 import Testing
 
 @testable import FallbackWire
@@ -74,7 +75,7 @@ struct JSONReaderTests {
 
     @Test("mutated documents: never more lenient than jansson, same tree when both accept")
     func mutations() {
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SeededGenerator(seed: 0x5EED)
         let seeds = Self.valid.filter { !$0.isEmpty && $0.count < 200 }.map { Array($0.utf8) }
         let alphabet = Array(#"{}[]":,.-+eE0123456789 \tnulltruefalse\u00"#.utf8) + [0xC3, 0xA9, 0x00, 0x01, 0xFF]
         var accepted = 0
@@ -97,18 +98,5 @@ struct JSONReaderTests {
             }
         }
         #expect(accepted > 100, "the mutations should leave some documents valid")
-    }
-}
-
-/// A small deterministic generator: the same mutations on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
